@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each creates the virtual
+# environment and installs everything from this repository's own files first.
+
+# durable-rules 2.0.28 builds from source: it needs Python 3.11 or 3.12 and a C compiler.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test lint bench schemas clean check-python
+
+check-python:
+	@test -n "$(PYTHON)" || { echo "Error: Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13)."; exit 1; }
+	@command -v cc >/dev/null || command -v gcc >/dev/null || { echo "Error: a C compiler is needed to build durable-rules (apt-get install build-essential python3-dev)."; exit 1; }
+
+$(STAMP): pyproject.toml | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --client.toolbarMode minimal
+
+test: $(STAMP)
+	$(BIN)/ruff check engine ui tests bench
+	$(BIN)/dtpa rules check
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_evaluate.py
+
+schemas: $(STAMP)
+	$(BIN)/dtpa schema --out docs/schemas
+
+clean:
+	rm -rf $(VENV) .pytest_cache
