@@ -1,0 +1,228 @@
+"""The principles catalogue (`principles/*.yaml`): principles, practice areas, Culture of Care
+commitments, scope and sources, each in the project's own words with citations and an honest
+provenance flag. Loaded and validated with pydantic; problems are reported as `file:line`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from engine.errors import Problem, RulesInvalid
+from engine.hashing import sha256_bytes
+from engine.validation import problems_from
+from engine.yamlio import YamlProblem, read_document
+
+# Where a statement comes from, said honestly.
+#   nhse_stated:   the NHS England principles document says it (text we could read)
+#   nhse_reported: a named secondary source reports the NHS England document says it
+#   statute:       an Act or regulation (HRA 1998, MCA 2005, UK GDPR, Equality Act 2010 ...)
+#   regulator_guidance: CQC, ICO, NICE or NHS England guidance other than the principles
+#   good_practice: professional or trust practice; a reasoned reading, not a requirement
+Provenance = Literal["nhse_stated", "nhse_reported", "statute", "regulator_guidance", "good_practice"]
+PRINCIPLE_IDS = tuple(f"P{i}" for i in range(1, 9))
+AREA_IDS = ("DP", "POL", "TRN", "REC")
+COMMITMENT_IDS = tuple(f"CoC{i}" for i in range(1, 13))
+
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    ref: str = Field(description="Id of a source, principle, practice area or commitment")
+    section: str | None = None
+
+
+class Statement(_Strict):
+    text: Prose
+    provenance: Provenance
+    citations: list[Citation] = Field(min_length=1)
+
+
+class Source(_Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]+$")]
+    title: Prose
+    publisher: str
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    date: str | None = Field(default=None, description="Publication date (ISO, or year)")
+    kind: Literal["nhse", "statute", "regulator", "secondary", "campaign", "vendor", "trust", "research"]
+    note: str | None = None
+
+
+class Principle(_Strict):
+    id: Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+    title: str
+    summary: Prose
+    provenance: Provenance
+    citations: list[Citation] = Field(min_length=1)
+    expectations: list[Statement] = Field(min_length=1)
+    commitments: list[str] = Field(default_factory=list)
+
+
+class PracticeArea(_Strict):
+    id: Literal["DP", "POL", "TRN", "REC"]
+    title: str
+    summary: Prose
+    provenance: Provenance
+    citations: list[Citation] = Field(min_length=1)
+    expectations: list[Statement] = Field(min_length=1)
+
+
+class Commitment(_Strict):
+    id: str
+    number: int = Field(ge=1, le=12)
+    title: str
+    summary: Prose
+    provenance: Provenance
+    citations: list[Citation] = Field(min_length=1)
+
+
+class Scope(_Strict):
+    summary: Prose
+    settings: list[Statement] = Field(min_length=1)
+    covered: list[Statement] = Field(min_length=1)
+    excluded: list[Statement] = Field(min_length=1)
+    excluded_categories: list[str] = Field(min_length=1)
+    still_worth_applying: list[str] = Field(
+        description="Principles worth applying even to out-of-scope tools"
+    )
+    out_of_scope_note: Prose
+
+
+class CatalogueHeader(_Strict):
+    name: str
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    description: Prose
+    limitations: list[Prose] = Field(default_factory=list)
+
+
+class Catalogue(_Strict):
+    header: CatalogueHeader
+    sources: dict[str, Source]
+    principles: dict[str, Principle]
+    areas: dict[str, PracticeArea]
+    commitments: dict[str, Commitment]
+    scope: Scope
+    content_hash: str
+
+    def name_of(self, ref: str) -> str:
+        for table in (self.principles, self.areas, self.commitments):
+            if ref in table:
+                return table[ref].title
+        if ref in self.sources:
+            return self.sources[ref].title
+        raise KeyError(ref)
+
+    @property
+    def targets(self) -> dict[str, str]:
+        """Principles and practice areas in order, id -> title: what verdicts are given on."""
+        return {**{k: p.title for k, p in self.principles.items()},
+                **{k: a.title for k, a in self.areas.items()}}
+
+    def all_ids(self) -> set[str]:
+        return set(self.sources) | set(self.principles) | set(self.areas) | set(self.commitments)
+
+
+_FILES: dict[str, tuple[str, type[BaseModel] | None]] = {
+    "catalogue.yaml": ("catalogue", CatalogueHeader),
+    "sources.yaml": ("sources", Source),
+    "principles.yaml": ("principles", Principle),
+    "practice_areas.yaml": ("areas", PracticeArea),
+    "culture_of_care.yaml": ("commitments", Commitment),
+    "scope.yaml": ("scope", Scope),
+}
+
+
+def load_catalogue(folder: Path) -> Catalogue:
+    """Load and cross-check every catalogue file; raise RulesInvalid listing all problems."""
+    problems: list[Problem] = []
+    parsed: dict[str, object] = {}
+    digest = []
+    for filename, (key, model) in _FILES.items():
+        path = folder / filename
+        try:
+            doc = read_document(path)
+        except YamlProblem as exc:
+            problems.append(exc.problem)
+            continue
+        digest.append(filename + ":" + sha256_bytes(path.read_bytes()))
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if key not in data:
+            problems.append(Problem(doc.path, 1, f"expected a top-level `{key}:`"))
+            continue
+        try:
+            if isinstance(data[key], list):
+                items = []
+                for i, raw in enumerate(data[key]):
+                    try:
+                        items.append(model.model_validate(raw))  # type: ignore[union-attr]
+                    except ValidationError as exc:
+                        problems.extend(problems_from(exc, doc, (key, i)))
+                parsed[key] = items
+            else:
+                parsed[key] = model.model_validate(data[key])  # type: ignore[union-attr]
+        except ValidationError as exc:
+            problems.extend(problems_from(exc, doc, (key,)))
+    if problems:
+        raise RulesInvalid("The principles catalogue is invalid.", problems)
+
+    def by_id(items: object, what: str, file: str) -> dict:
+        table: dict = {}
+        for item in items:  # type: ignore[attr-defined]
+            if item.id in table:
+                problems.append(Problem(str(folder / file), None, f"duplicate {what} id {item.id}"))
+            table[item.id] = item
+        return table
+
+    cat = Catalogue(
+        header=parsed["catalogue"],  # type: ignore[arg-type]
+        sources=by_id(parsed["sources"], "source", "sources.yaml"),
+        principles=by_id(parsed["principles"], "principle", "principles.yaml"),
+        areas=by_id(parsed["areas"], "practice area", "practice_areas.yaml"),
+        commitments=by_id(parsed["commitments"], "commitment", "culture_of_care.yaml"),
+        scope=parsed["scope"],  # type: ignore[arg-type]
+        content_hash=sha256_bytes("\n".join(digest).encode()),
+    )
+    problems.extend(_cross_check(cat, folder))
+    if problems:
+        raise RulesInvalid("The principles catalogue is invalid.", problems)
+    return cat
+
+
+def _cross_check(cat: Catalogue, folder: Path) -> list[Problem]:
+    out: list[Problem] = []
+    for want, have, file in ((PRINCIPLE_IDS, cat.principles, "principles.yaml"),
+                             (AREA_IDS, cat.areas, "practice_areas.yaml"),
+                             (COMMITMENT_IDS, cat.commitments, "culture_of_care.yaml")):
+        missing = [i for i in want if i not in have]
+        extra = [i for i in have if i not in want]
+        if missing:
+            out.append(Problem(str(folder / file), None, f"missing entries: {', '.join(missing)}"))
+        if extra:
+            out.append(Problem(str(folder / file), None, f"unexpected entries: {', '.join(extra)}"))
+    known = cat.all_ids()
+    entries = [*cat.principles.values(), *cat.areas.values(), *cat.commitments.values()]
+    for entry in entries:
+        cites = list(entry.citations)
+        for st in getattr(entry, "expectations", []):
+            cites.extend(st.citations)
+        for c in cites:
+            if c.ref not in known:
+                out.append(Problem(str(folder), None, f"{entry.id} cites unknown source {c.ref!r}"))
+        for ref in getattr(entry, "commitments", []):
+            if ref not in cat.commitments:
+                out.append(Problem(str(folder), None, f"{entry.id} names unknown commitment {ref!r}"))
+    for p in cat.scope.still_worth_applying:
+        if p not in cat.targets:
+            out.append(Problem(str(folder / "scope.yaml"), None, f"unknown principle {p!r}"))
+    for st in [*cat.scope.settings, *cat.scope.covered, *cat.scope.excluded]:
+        for c in st.citations:
+            if c.ref not in known:
+                out.append(Problem(str(folder / "scope.yaml"), None, f"cites unknown source {c.ref!r}"))
+    return out
+

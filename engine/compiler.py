@@ -1,0 +1,82 @@
+"""Rule pack -> durable_rules ruleset definition, one per context.
+
+Each rule becomes up to two durable rules: `<id>#holds` (a finding) and `<id>#unknown` (an open
+question). Findings and open questions are asserted as facts, one per principle or area they
+serve; the decision policy's rules chain on those facts to verdicts, and on verdicts to an
+outcome. Every durable rule starts with a positive `kind` test, so none can ever match the
+engine's own per-session state message (which would loop forever); a catch-all at the lowest
+priority makes sure every asserted fact is handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.conditions import FALSE, TRUE, Expr, and_
+from engine.pack import RulePack
+
+ActionKind = Literal["finding", "open", "verdict", "outcome", "catch"]
+
+PRI_FINDING, PRI_OPEN, PRI_VERDICT, PRI_OUTCOME, PRI_CATCH_ALL = 1, 2, 10, 20, 1_000_000
+CATCH_ALL = {"$and": [{"$ex": {"sid": 1}}, {"$nex": {"$s": 1}}]}
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    ref: str  # rule id or policy rule id
+    value: str | None = None  # the verdict or outcome a policy rule gives
+
+
+@dataclass(frozen=True)
+class Program:
+    """Everything needed to register and run one context's ruleset."""
+
+    context: str
+    ruleset: str
+    definition: dict[str, dict[str, Any]]  # durable rule name -> {"all": [...], "pri": n}
+    actions: dict[str, Action]
+
+
+def _guarded(kind: str, expr: Expr) -> dict[str, Any] | None:
+    """The condition with its discriminator first; None when it can never hold."""
+    full = and_({"kind": kind}, expr)
+    if full is FALSE:
+        return None
+    assert full is not TRUE
+    return full  # type: ignore[return-value]
+
+
+def ruleset_name(pack: RulePack, context: str) -> str:
+    return f"{context}@{pack.hash[:12]}"
+
+
+def compile_program(pack: RulePack, context: str) -> Program:
+    definition: dict[str, dict[str, Any]] = {}
+    actions: dict[str, Action] = {}
+
+    def add(name: str, cond: dict[str, Any] | None, pri: int, action: Action) -> None:
+        if cond is None:
+            return
+        definition[name] = {"all": [{"m": cond}], "pri": pri}
+        actions[name] = action
+
+    for loaded in pack.rules_for(context):
+        compiled = loaded.compiled[context]
+        rid = loaded.rule.id
+        add(f"{rid}#holds", _guarded(context, compiled.holds), PRI_FINDING, Action("finding", rid))
+        add(f"{rid}#unknown", _guarded(context, compiled.unknown), PRI_OPEN, Action("open", rid))
+
+    for lp in pack.policy_rules:
+        prule = lp.rule
+        on = context if prule.on == "assessment" else prule.on
+        expr = lp.compiled.holds if lp.compiled else TRUE
+        if prule.verdict:
+            add(prule.id, _guarded(on, expr), PRI_VERDICT, Action("verdict", prule.id, prule.verdict))
+        else:
+            add(prule.id, _guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
+
+    definition["catch-all"] = {"all": [{"m": CATCH_ALL}], "pri": PRI_CATCH_ALL}
+    actions["catch-all"] = Action("catch", "catch-all")
+    return Program(context, ruleset_name(pack, context), definition, actions)

@@ -1,0 +1,195 @@
+"""From what durable_rules produced to a justified decision record.
+
+durable_rules decides which rules fired, which could not be decided, which verdicts the policy
+gave and which outcomes it proposed. This module only assembles: it orders what was decided by
+the policy's own precedence lists, words it, resolves citations and computes the review date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine import __version__
+from engine.facts import NA_PREFIX, FactView, fact_specs
+from engine.hashing import sha256_of
+from engine.models.record import (
+    Citation,
+    DecisionRecord,
+    Finding,
+    NotApplicableAnswer,
+    OpenQuestion,
+    PackStamp,
+    Subject,
+    TargetVerdict,
+    Trace,
+)
+from engine.pack import LoadedRule, RulePack
+from engine.rulespec import severity_rank
+from engine.runtime import Raw
+
+
+def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw,
+                 ruleset: str, now: dt.datetime) -> DecisionRecord:
+    context: str = assessment.context  # type: ignore[attr-defined]
+    rules = {r.rule.id: r for r in pack.rules_for(context)}
+    fired = sorted(set(raw.fired), key=lambda rid: (severity_rank(rules[rid].rule.severity), rid))
+    unknown = sorted(set(raw.unknown))
+    findings = [_finding(pack, rules[rid]) for rid in fired]
+    outcome, outcome_reason = _outcome(pack, raw)
+    scope_note = None
+    if outcome == "out_of_scope":
+        scope = pack.catalogue.scope
+        scope_note = f"{scope.out_of_scope_note.strip()} Still worth applying: " + ", ".join(
+            f"{t} {pack.catalogue.targets[t]}" for t in scope.still_worth_applying) + "."
+    review_date, review_basis = _review(pack, assessment, context)
+    tech = assessment.technology  # type: ignore[attr-defined]
+    patient = getattr(assessment, "patient", None)
+    product = getattr(assessment, "product", None)
+    record = DecisionRecord(
+        record_type=context,
+        title=assessment.title,  # type: ignore[attr-defined]
+        subject=Subject(product=tech.name, vendor=tech.vendor, version=tech.version,
+                        category=tech.category,
+                        patient_reference=patient.reference if patient else None,
+                        ward=patient.ward if patient else None),
+        relies_on=product.record_id if product else None,
+        assessed_on=assessment.assessed_on,  # type: ignore[attr-defined]
+        evaluated_at=now,
+        outcome=outcome,
+        outcome_reason=outcome_reason,
+        verdicts=_verdicts(pack, rules, raw, view, fired, unknown),
+        findings=findings,
+        conditions=[f for f in findings if f.severity == "condition"],
+        open_questions=_open_questions(rules, unknown, view, context),
+        not_applicable=[NotApplicableAnswer(fact=path, question=fact_specs(context)[path].question,
+                                            reason=reason)
+                        for path, reason in view.not_applicable.items()],
+        scope_note=scope_note,
+        review_date=review_date,
+        review_basis=review_basis,
+        rule_pack=PackStamp(name=pack.header.name, version=pack.header.version, hash=pack.hash,
+                            profile=pack.profile.name, profile_hash=pack.profile_hash),
+        engine_version=__version__,
+        trace=Trace(ruleset=ruleset, rules_fired=fired, rules_unknown=unknown,
+                    rules_evaluated=len(rules),
+                    policy_fired=sorted({v["by"] for v in raw.verdicts} | {o["by"] for o in raw.outcomes}),
+                    facts_read=sorted({f for r in rules.values() for f in r.facts(context)
+                                       if _answered(view, f, context)})),
+        input_hash=sha256_of(assessment.model_dump(mode="json")),
+    )
+    return seal(record)
+
+
+def seal(record: DecisionRecord) -> DecisionRecord:
+    """Stamp the record with the hash of everything else in it."""
+    body = record.model_dump(mode="json", exclude={"record_hash"})
+    return record.model_copy(update={"record_hash": sha256_of(body)})
+
+
+def _answered(view: FactView, path: str, context: str) -> bool:
+    keys = fact_specs(context)[path].keys()
+    return keys[0] in view.fact or NA_PREFIX + path in view.fact
+
+
+def _citations(pack: RulePack, loaded: LoadedRule) -> list[Citation]:
+    cat = pack.catalogue
+    out = []
+    for c in loaded.rule.citations:
+        url = cat.sources[c.ref].url if c.ref in cat.sources else None
+        out.append(Citation(ref=c.ref, title=cat.name_of(c.ref), section=c.section, url=url))
+    return out
+
+
+def _finding(pack: RulePack, loaded: LoadedRule) -> Finding:
+    r = loaded.rule
+    return Finding(rule_id=r.id, title=r.title, severity=r.severity, principles=list(r.principles),
+                   areas=list(r.areas), finding=r.finding, remedy=r.remedy,
+                   citations=_citations(pack, loaded),
+                   basis=r.basis + (f": {r.basis_note}" if r.basis_note else ""))
+
+
+def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
+    order = [o for o in pack.policy.outcome_order]
+    if not raw.outcomes:  # the policy's default rule always fires; this guards a broken policy
+        raise ValueError("the decision policy proposed no outcome")
+    best = min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
+    reason = next(p.rule.reason for p in pack.policy_rules if p.rule.id == best["by"])
+    same = sorted({o["target"] or o["rule"] for o in raw.outcomes
+                   if o["outcome"] == best["outcome"] and (o["target"] or o["rule"])})
+    if same:
+        reason = f"{reason} ({', '.join(same)})"
+    return best["outcome"], reason
+
+
+def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw, view: FactView,
+              fired: list[str], unknown: list[str]) -> list[TargetVerdict]:
+    order = list(pack.policy.verdict_order)
+    reasons = {p.rule.id: p.rule.reason for p in pack.policy_rules}
+    context = view.fact["kind"]
+    out = []
+    for target, name in pack.catalogue.targets.items():
+        given = [v for v in raw.verdicts if v["target"] == target]
+        mine = [r for r in rules.values() if target in r.rule.targets]
+        if given:
+            worst = min(order.index(v["verdict"]) for v in given)
+            verdict = order[worst]
+            ids = sorted({v["rule"] for v in given if order.index(v["verdict"]) == worst})
+            by = next(v["by"] for v in given if order.index(v["verdict"]) == worst)
+            reason = f"{reasons[by]}: " + "; ".join(f"{i} {rules[i].rule.title}" for i in ids)
+        elif mine and all(_not_applicable(r, view, context) for r in mine):
+            verdict, ids, reason = "not_applicable", [], pack.policy.not_applicable_reason
+        else:
+            verdict = pack.policy.default_verdict
+            ids = sorted(r.rule.id for r in mine if r.rule.id in fired or r.rule.id in unknown)
+            reason = f"{pack.policy.default_reason} ({len(mine)} rules checked)"
+        out.append(TargetVerdict(target=target, name=name, verdict=verdict, reason=reason, rule_ids=ids))
+    return out
+
+
+def _not_applicable(loaded: LoadedRule, view: FactView, context: str) -> bool:
+    return any(NA_PREFIX + f in view.fact for f in loaded.facts(context))
+
+
+def _open_questions(rules: dict[str, LoadedRule], unknown: list[str], view: FactView,
+                    context: str) -> list[OpenQuestion]:
+    specs = fact_specs(context)
+    needed: dict[str, list[str]] = {}
+    for rid in unknown:
+        for path in rules[rid].facts(context):
+            if not _answered(view, path, context):
+                needed.setdefault(path, []).append(rid)
+    order = list(specs)
+    return [OpenQuestion(fact=path, question=specs[path].question, rule_ids=sorted(ids),
+                         targets=sorted({t for i in ids for t in rules[i].rule.targets}))
+            for path, ids in sorted(needed.items(), key=lambda kv: order.index(kv[0]))]
+
+
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _review(pack: RulePack, assessment: BaseModel, context: str) -> tuple[dt.date | None, str | None]:
+    """The earliest date anything in the record falls due, per the local profile."""
+    sources = pack.profile.review.get(context)  # type: ignore[call-overload]
+    if sources is None:
+        return None, None
+    assessed_on: dt.date = assessment.assessed_on  # type: ignore[attr-defined]
+    candidates = [(assessed_on + dt.timedelta(days=sources.default_days),
+                   f"{sources.default_days} days after assessment ({pack.profile.name} profile)")]
+    for path in sources.from_facts:
+        value = _get(assessment, path)
+        if isinstance(value, dt.date):
+            candidates.append((value, path))
+    for path, days in sources.plus_days.items():
+        value = _get(assessment, path)
+        if isinstance(value, dt.date):
+            candidates.append((value + dt.timedelta(days=days), f"{path} + {days} days"))
+    when, why = min(candidates, key=lambda c: c[0])
+    return when, why

@@ -1,0 +1,108 @@
+"""The justified decision record: what was decided, why, on what evidence, and by which rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models.vocab import Context, Outcome, Severity, Verdict
+
+RECORD_SCHEMA_VERSION = "1.0"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+class Citation(_Frozen):
+    ref: str = Field(description="Catalogue id of the source or principle cited")
+    title: str
+    section: str | None = None
+    url: str | None = None
+
+
+class Finding(_Frozen):
+    rule_id: str
+    title: str = Field(description="The state the rule asks for")
+    severity: Severity
+    principles: list[str]
+    areas: list[str]
+    finding: str = Field(description="Why the rule fired, in plain language")
+    remedy: str = Field(description="What would change this finding")
+    citations: list[Citation]
+    basis: str = Field(description="Where the rule comes from: NHSE principle, statute, guidance")
+
+
+class OpenQuestion(_Frozen):
+    fact: str = Field(description="The question's path in the assessment")
+    question: str
+    rule_ids: list[str] = Field(description="Rules that could not be decided without it")
+    targets: list[str] = Field(description="Principles and areas those rules serve")
+
+
+class NotApplicableAnswer(_Frozen):
+    fact: str
+    question: str
+    reason: str
+
+
+class TargetVerdict(_Frozen):
+    target: str = Field(description="Principle (P1-P8) or practice area (DP, POL, TRN, REC)")
+    name: str
+    verdict: Verdict
+    reason: str
+    rule_ids: list[str] = Field(default_factory=list)
+
+
+class Subject(_Frozen):
+    product: str
+    vendor: str | None = None
+    version: str | None = None
+    category: str
+    patient_reference: str | None = None
+    ward: str | None = None
+
+
+class PackStamp(_Frozen):
+    name: str
+    version: str
+    hash: str = Field(description="SHA-256 of the rule files, catalogue, policy and profile")
+    profile: str
+    profile_hash: str
+
+
+class Trace(_Frozen):
+    ruleset: str = Field(description="durable_rules ruleset name (context@pack hash)")
+    rules_fired: list[str]
+    rules_unknown: list[str] = Field(description="Rules that needed an unanswered question")
+    rules_evaluated: int
+    policy_fired: list[str]
+    facts_read: list[str]
+
+
+class DecisionRecord(_Frozen):
+    schema_version: str = RECORD_SCHEMA_VERSION
+    record_type: Context
+    title: str | None = None
+    subject: Subject
+    relies_on: str | None = Field(
+        default=None, description="For individual use: the product decision record relied on"
+    )
+    assessed_on: dt.date
+    evaluated_at: dt.datetime
+    outcome: Outcome
+    outcome_reason: str
+    verdicts: list[TargetVerdict]
+    findings: list[Finding]
+    conditions: list[Finding] = Field(description="Findings that must be met for the decision to hold")
+    open_questions: list[OpenQuestion]
+    not_applicable: list[NotApplicableAnswer]
+    scope_note: str | None = None
+    review_date: dt.date | None = None
+    review_basis: str | None = None
+    rule_pack: PackStamp
+    engine_version: str
+    trace: Trace
+    input_hash: str
+    record_hash: str = ""

@@ -1,0 +1,261 @@
+"""Controlled vocabularies shared by the assessment models, the rules and the record."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Context(StrEnum):
+    procurement = "procurement"
+    individual_use = "individual_use"
+
+
+class Category(StrEnum):
+    vision_based_monitoring = "vision_based_monitoring"
+    body_worn_camera = "body_worn_camera"
+    wearable_sensor = "wearable_sensor"
+    location_tracking = "location_tracking"
+    patient_app = "patient_app"
+    virtual_reality_therapy = "virtual_reality_therapy"
+    ai_risk_prediction = "ai_risk_prediction"
+    communication_device = "communication_device"
+    feedback_kiosk = "feedback_kiosk"
+    electronic_patient_record = "electronic_patient_record"
+    e_prescribing = "e_prescribing"
+    administrative_tool = "administrative_tool"
+    other = "other"
+
+
+class Function(StrEnum):
+    clear_video = "clear_video"
+    blurred_video = "blurred_video"
+    infrared_vital_signs = "infrared_vital_signs"
+    radar_presence = "radar_presence"
+    audio = "audio"
+    location = "location"
+    biometrics = "biometrics"
+    ai_inference = "ai_inference"
+    activity_alerts = "activity_alerts"
+    messaging = "messaging"
+    therapy_content = "therapy_content"
+    feedback_collection = "feedback_collection"
+
+
+class Place(StrEnum):
+    bedroom = "bedroom"
+    bathroom = "bathroom"
+    seclusion_room = "seclusion_room"
+    communal_area = "communal_area"
+    outdoor_ward_area = "outdoor_ward_area"
+    off_ward = "off_ward"
+
+
+class DataKind(StrEnum):
+    video_clips = "video_clips"
+    still_images = "still_images"
+    vital_signs = "vital_signs"
+    location_history = "location_history"
+    audio_recordings = "audio_recordings"
+    alerts_and_events = "alerts_and_events"
+    derived_risk_scores = "derived_risk_scores"
+    free_text = "free_text"
+
+
+class DeviceClass(StrEnum):
+    not_a_medical_device = "not_a_medical_device"
+    class_i = "class_i"
+    class_iia = "class_iia"
+    class_iib = "class_iib"
+    class_iii = "class_iii"
+    unknown = "unknown"
+
+
+class ServiceType(StrEnum):
+    adult_acute = "adult_acute"
+    psychiatric_intensive_care = "psychiatric_intensive_care"
+    children_and_young_people = "children_and_young_people"
+    learning_disability_and_autism = "learning_disability_and_autism"
+    older_adults = "older_adults"
+    mother_and_baby = "mother_and_baby"
+    secure = "secure"
+    rehabilitation = "rehabilitation"
+    eating_disorders = "eating_disorders"
+
+
+class Activation(StrEnum):
+    """How the technology comes to be switched on for a patient."""
+
+    individual_decision = "individual_decision"  # off unless switched on for one patient
+    opt_out = "opt_out"  # on unless the patient objects: still a blanket approach
+    on_by_default = "on_by_default"  # on for everyone on the ward
+    always_on = "always_on"  # cannot be switched off per patient
+
+
+class Right(StrEnum):
+    """Convention rights in Schedule 1 of the Human Rights Act 1998."""
+
+    art2_life = "art2_life"
+    art3_degrading_treatment = "art3_degrading_treatment"
+    art5_liberty = "art5_liberty"
+    art8_private_life = "art8_private_life"
+    art14_discrimination = "art14_discrimination"
+
+
+class ClearImageUse(StrEnum):
+    """When staff can see a clear (not blurred) image where patients may be undressed."""
+
+    never = "never"
+    time_limited_check = "time_limited_check"  # e.g. a 15-second view during a vital-signs check
+    on_alert = "on_alert"
+    continuous = "continuous"
+
+
+class Status(StrEnum):
+    not_started = "not_started"
+    draft = "draft"
+    approved = "approved"
+
+
+class ImpactAssessment(StrEnum):
+    not_done = "not_done"
+    in_progress = "in_progress"
+    completed = "completed"
+
+
+class GroupPerformance(StrEnum):
+    """What is known about how the technology performs across groups (skin tone, disability, age)."""
+
+    independent_evidence = "independent_evidence"
+    vendor_claim_only = "vendor_claim_only"
+    not_assessed = "not_assessed"
+
+
+class EvidenceStrength(StrEnum):
+    comparative_independent = "comparative_independent"
+    independent_non_comparative = "independent_non_comparative"
+    vendor_funded_only = "vendor_funded_only"
+    none = "none"
+
+
+class Measure(StrEnum):
+    self_harm_incidents = "self_harm_incidents"
+    restrictive_practice = "restrictive_practice"
+    falls = "falls"
+    sleep = "sleep"
+    patient_reported_experience = "patient_reported_experience"
+    staff_experience = "staff_experience"
+
+
+class LawfulBasis(StrEnum):
+    """UK GDPR Article 6(1)."""
+
+    public_task = "public_task"
+    legal_obligation = "legal_obligation"
+    vital_interests = "vital_interests"
+    consent = "consent"
+    legitimate_interests = "legitimate_interests"
+    contract = "contract"
+
+
+class SpecialCategoryCondition(StrEnum):
+    """UK GDPR Article 9(2)."""
+
+    health_or_social_care = "health_or_social_care"  # 9(2)(h)
+    explicit_consent = "explicit_consent"  # 9(2)(a)
+    vital_interests = "vital_interests"  # 9(2)(c)
+    public_health = "public_health"  # 9(2)(i)
+    none_identified = "none_identified"
+
+
+class TrainingTopic(StrEnum):
+    technology_limits = "technology_limits"
+    consent_and_capacity = "consent_and_capacity"
+    human_rights = "human_rights"
+    data_protection = "data_protection"
+    alert_response = "alert_response"
+
+
+class AgeBand(StrEnum):
+    under_16 = "under_16"
+    age_16_17 = "age_16_17"
+    adult = "adult"
+    older_adult = "older_adult"
+
+
+class LegalStatus(StrEnum):
+    informal = "informal"
+    detained_mental_health_act = "detained_mental_health_act"
+    community_treatment_order = "community_treatment_order"
+    deprivation_of_liberty_authorised = "deprivation_of_liberty_authorised"
+
+
+class CapacityStatus(StrEnum):
+    has_capacity = "has_capacity"
+    lacks_capacity = "lacks_capacity"
+    fluctuating = "fluctuating"
+    not_assessed = "not_assessed"
+
+
+class DecisionRoute(StrEnum):
+    """Who makes the decision about this use for this patient."""
+
+    patient_consent = "patient_consent"
+    health_and_welfare_attorney = "health_and_welfare_attorney"
+    court_appointed_deputy = "court_appointed_deputy"
+    best_interests = "best_interests"
+    gillick_competent_child = "gillick_competent_child"
+    parental_responsibility = "parental_responsibility"
+    ward_default = "ward_default"  # not a lawful route: recorded so the rules can say so
+
+
+class PatientResponse(StrEnum):
+    agrees = "agrees"
+    refuses = "refuses"
+    no_view_expressed = "no_view_expressed"
+    not_asked = "not_asked"
+
+
+class CommunicationNeed(StrEnum):
+    easy_read = "easy_read"
+    interpreter = "interpreter"
+    british_sign_language = "british_sign_language"
+    sensory_support = "sensory_support"
+    autism_adjustments = "autism_adjustments"
+    repeated_over_time = "repeated_over_time"
+
+
+class Period(StrEnum):
+    night_only = "night_only"
+    day_only = "day_only"
+    continuous = "continuous"
+
+
+class CarePlanItem(StrEnum):
+    rationale = "rationale"
+    decision_route = "decision_route"
+    patient_preferences = "patient_preferences"
+    review_date = "review_date"
+    alternatives = "alternatives"
+
+
+class Outcome(StrEnum):
+    supported = "supported"
+    supported_with_conditions = "supported_with_conditions"
+    insufficient_information = "insufficient_information"
+    not_supported = "not_supported"
+    out_of_scope = "out_of_scope"
+
+
+class Verdict(StrEnum):
+    met = "met"
+    met_with_conditions = "met_with_conditions"
+    not_met = "not_met"
+    unknown = "unknown"
+    not_applicable = "not_applicable"
+
+
+class Severity(StrEnum):
+    blocker = "blocker"
+    condition = "condition"
+    advisory = "advisory"
+    out_of_scope = "out_of_scope"  # only for scope rules: the principles do not cover this product

@@ -1,0 +1,139 @@
+"""The shape of rule files, the decision policy and the local policy profile (pydantic).
+
+A rule is data: id, title (the state it asks for), the principles and/or practice areas it
+serves, its context, a structured condition, severity, the finding and remedy a panel reads,
+citations, an honest basis, an optional crosswalk to other frameworks, and a table of cases.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from engine.catalog import AREA_IDS, PRINCIPLE_IDS, Citation
+from engine.models.vocab import Context, Outcome, Severity, Verdict
+
+RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
+CONTEXT_CODES = {"PRO": ("procurement",), "IND": ("individual_use",),
+                 "ALL": ("procurement", "individual_use")}
+
+# Where a rule comes from, said honestly (see principles/catalogue.yaml limitations).
+Basis = Literal["nhse_principle", "statute", "regulator_guidance", "good_practice"]
+CrosswalkKey = Literal["dtac", "nice_esf", "ico_dpia", "cqc_brief", "mha_code", "culture_of_care"]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+class RuleCase(_Strict):
+    """One row of a rule's own test table: answers (dotted paths) and what the rule must do."""
+
+    name: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    expect: Literal["fires", "passes", "open_question", "not_applicable"]
+    context: Context | None = Field(
+        default=None, description="For rules in both contexts: which one this case runs in"
+    )
+
+
+class Rule(_Strict):
+    id: Annotated[str, StringConstraints(pattern=RULE_ID)]
+    title: Prose
+    principles: list[Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]] = Field(default_factory=list)
+    areas: list[Literal["DP", "POL", "TRN", "REC"]] = Field(default_factory=list)
+    commitments: list[str] = Field(default_factory=list)
+    context: list[Context] = Field(min_length=1)
+    when: dict[str, Any]
+    severity: Severity
+    finding: Prose
+    remedy: Prose
+    citations: list[Citation] = Field(min_length=1)
+    basis: Basis
+    basis_note: str | None = None
+    crosswalk: dict[CrosswalkKey, list[str]] = Field(default_factory=dict)
+    cases: list[RuleCase] = Field(min_length=2)
+    replaces: list[str] = Field(default_factory=list, description="Retired ids this rule took over")
+
+    @field_validator("context", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if value == "both":
+            return ["procurement", "individual_use"]
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("crosswalk", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @property
+    def targets(self) -> list[str]:
+        return [*self.principles, *self.areas]
+
+
+class RuleFile(_Strict):
+    description: str | None = None
+    rules: list[dict[str, Any]] = Field(min_length=1)
+
+
+class PolicyRule(_Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^POLICY-[A-Z0-9-]+$")]
+    on: Literal["finding", "open_question", "verdict", "assessment"]
+    when: dict[str, Any] | None = None
+    verdict: Verdict | None = None
+    outcome: Outcome | None = None
+    reason: Prose
+
+
+class DecisionPolicy(_Strict):
+    """How findings become verdicts and an outcome; evaluated by durable_rules as chained rules."""
+
+    description: Prose
+    verdict_order: list[Verdict] = Field(description="Worst first; the worst verdict wins")
+    outcome_order: list[Outcome] = Field(description="Worst first; the worst outcome wins")
+    default_verdict: Verdict
+    default_reason: Prose
+    not_applicable_reason: Prose
+    verdicts: list[PolicyRule] = Field(min_length=1)
+    outcomes: list[PolicyRule] = Field(min_length=1)
+
+
+class ReviewSources(_Strict):
+    default_days: int = Field(ge=1, le=3650)
+    from_facts: list[str] = Field(default_factory=list)
+    plus_days: dict[str, int] = Field(
+        default_factory=dict, description="Date facts that fall due a number of days later"
+    )
+
+
+class Profile(_Strict):
+    """A trust's local parameters; the national rule pack refers to them by name."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]+$")]
+    description: Prose
+    parameters: dict[str, int | str | bool]
+    review: dict[Context, ReviewSources]
+    required_signoff_roles: dict[Context, list[str]] = Field(default_factory=dict)
+
+
+class PackHeader(_Strict):
+    name: str
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    description: Prose
+
+
+def context_code(rule_id: str) -> str:
+    return rule_id.split("-")[1]
+
+
+def known_targets() -> tuple[str, ...]:
+    return (*PRINCIPLE_IDS, *AREA_IDS)
+
+
+def severity_rank(severity: str) -> int:
+    return ["out_of_scope", "blocker", "condition", "advisory"].index(severity)

@@ -1,0 +1,162 @@
+"""Hosting durable_rules safely (see the stack reference notes for the measurements behind this).
+
+- `durable.lang` is not used: its process-wide host refuses a ruleset name twice (Streamlit reruns).
+- The Host's background timer threads are disabled (with them, concurrent use segfaults).
+- One uuid sid per evaluation, facts via `assert_fact`, and `delete_state` always.
+- durable_rules swallows exceptions raised in actions into the session state: they are read back
+  and raised. A cap on actions per evaluation cuts any chaining loop.
+- One lock around each evaluation; rulesets are versioned by the pack's content hash, so loading
+  the same pack twice reuses the registered ruleset and a changed pack gets a new name.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable.engine import Host
+
+from engine.compiler import Action, Program
+from engine.errors import EngineFailure
+
+MAX_ACTIONS = 10_000
+
+
+class _QuietHost(Host):
+    """A Host without the dispatcher and timer threads: every action runs inside assert_fact."""
+
+    def _run(self) -> None:  # the stock Host starts two threading.Timer loops here
+        pass
+
+
+@dataclass
+class Raw:
+    """What one evaluation produced, collected by the actions (keyed by sid)."""
+
+    fired: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    verdicts: list[dict[str, str]] = field(default_factory=list)
+    outcomes: list[dict[str, str]] = field(default_factory=list)
+    seen: set[tuple[str, ...]] = field(default_factory=set)
+    actions: int = 0
+    error: str | None = None
+
+
+class Engine:
+    """One per process. Thread-safe: evaluations are serialised by a lock."""
+
+    def __init__(self) -> None:
+        self._host = _QuietHost()
+        self._lock = threading.Lock()
+        self._registered: dict[str, Program] = {}
+        self._runs: dict[str, Raw] = {}
+
+    def ensure(self, program: Program, rule_info: dict[str, tuple[str, list[str]]]) -> None:
+        """Register the program's ruleset once; the same name means the same content."""
+        with self._lock:
+            if program.ruleset in self._registered:
+                return
+            definition = copy.deepcopy(program.definition)  # Ruleset() mutates what it is given
+            for name, rule in definition.items():
+                rule["run"] = self._make_action(program.actions[name], rule_info)
+            self._host.register_rulesets({program.ruleset: definition})
+            self._registered[program.ruleset] = program
+
+    @property
+    def registered(self) -> list[str]:
+        return list(self._registered)
+
+    def evaluate(self, program: Program, fact: dict[str, Any]) -> Raw:
+        if program.ruleset not in self._registered:
+            raise EngineFailure(f"ruleset {program.ruleset} is not registered")
+        sid = uuid.uuid4().hex
+        raw = Raw()
+        with self._lock:
+            self._runs[sid] = raw
+            try:
+                self._host.assert_fact(program.ruleset, {**fact, "sid": sid})
+                state = self._host.get_state(program.ruleset, sid)
+            except Exception as exc:  # durable raises bare Exceptions with error codes
+                raise EngineFailure(f"durable_rules could not evaluate the assessment: {exc}") from exc
+            finally:
+                self._runs.pop(sid, None)
+                try:
+                    self._host.delete_state(program.ruleset, sid)
+                except Exception:  # a sid that never got state has nothing to delete
+                    pass
+        failure = raw.error or state.get("exception")
+        if failure:
+            raise EngineFailure(f"a rule action failed during evaluation: {failure}")
+        return raw
+
+    def _make_action(self, action: Action, rule_info: dict[str, tuple[str, list[str]]]) -> Callable:
+        runs = self._runs
+
+        def run(c: Any) -> None:
+            raw = runs.get(c.s.sid)
+            if raw is None:
+                return
+            raw.actions += 1
+            if raw.actions > MAX_ACTIONS:
+                raw.error = f"evaluation cut after {MAX_ACTIONS} rule actions (a chaining loop?)"
+                return
+            try:
+                _ACTIONS[action.kind](c, raw, action, rule_info)
+            except Exception as exc:  # durable would swallow it: keep it and raise after
+                raw.error = raw.error or f"{action.ref}: {type(exc).__name__}: {exc}"
+
+        return run
+
+
+def _first_time(raw: Raw, *key: str) -> bool:
+    """durable_rules activates a rule once per `$or` branch that matches, so the same rule can
+    fire twice for one fact; asserting the same finding twice would raise MessageObserved."""
+    if key in raw.seen:
+        return False
+    raw.seen.add(key)
+    return True
+
+
+def _finding(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
+    if not _first_time(raw, "finding", action.ref):
+        return
+    raw.fired.append(action.ref)
+    severity, targets = info[action.ref]
+    for target in targets:
+        c.assert_fact({"kind": "finding", "rule": action.ref, "severity": severity, "target": target})
+
+
+def _open(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
+    if not _first_time(raw, "open", action.ref):
+        return
+    raw.unknown.append(action.ref)
+    severity, targets = info[action.ref]
+    for target in targets:
+        c.assert_fact({"kind": "open_question", "rule": action.ref, "severity": severity,
+                       "target": target})
+
+
+def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
+    m = c.m
+    if not _first_time(raw, "verdict", action.ref, m.rule, m.target):
+        return
+    entry = {"target": m.target, "verdict": action.value, "rule": m.rule, "by": action.ref}
+    raw.verdicts.append(entry)
+    c.assert_fact({"kind": "verdict", **entry})
+
+
+def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:
+    m = c.m
+    raw.outcomes.append({"outcome": action.value, "by": action.ref,
+                         "target": m.target if m.kind == "verdict" else "",
+                         "rule": m.rule if m.kind in ("verdict", "finding") else ""})
+
+
+_ACTIONS: dict[str, Callable[..., None]] = {
+    "finding": _finding, "open": _open, "verdict": _verdict, "outcome": _outcome,
+    "catch": lambda c, raw, action, info: None,
+}

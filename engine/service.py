@@ -1,0 +1,119 @@
+"""The one public API. The CLI and the Streamlit UI call these functions and nothing deeper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from engine.compiler import Program, compile_program
+from engine.decide import build_record
+from engine.errors import InputInvalid, Problem
+from engine.facts import MAX_PROPERTIES, to_fact
+from engine.models.assessment import Assessment, IndividualUseCheck, ProcurementAssessment
+from engine.models.record import DecisionRecord
+from engine.pack import RulePack, load_pack
+from engine.runtime import Engine
+from engine.validation import problems_from
+from engine.yamlio import YamlDocument, YamlProblem, parse_text, read_document
+
+AnyAssessment = ProcurementAssessment | IndividualUseCheck
+_ADAPTER: TypeAdapter[AnyAssessment] = TypeAdapter(Assessment)
+
+# durable_rules keeps one C-level host per process: so does DTPA.
+_ENGINE = Engine()
+_PROGRAMS: dict[tuple[str, str], Program] = {}
+_PROGRAMS_LOCK = threading.Lock()
+
+
+def engine() -> Engine:
+    return _ENGINE
+
+
+def load_rules(rules_dir: Path | None = None, principles_dir: Path | None = None,
+               profile: str | Path | None = None) -> RulePack:
+    """Load and validate the catalogue, rules, decision policy and profile (RulesInvalid if not)."""
+    return load_pack(rules_dir, principles_dir, profile)
+
+
+def program_for(pack: RulePack, context: str) -> Program:
+    """The compiled, registered ruleset for a context; built once per pack content hash."""
+    key = (pack.hash, context)
+    with _PROGRAMS_LOCK:
+        program = _PROGRAMS.get(key)
+        if program is None:
+            program = compile_program(pack, context)
+            info = {lr.rule.id: (lr.rule.severity, lr.rule.targets) for lr in pack.rules_for(context)}
+            _ENGINE.ensure(program, info)
+            _PROGRAMS[key] = program
+    return program
+
+
+def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
+    """A case-study file wraps its assessment with the expected outcome."""
+    if isinstance(data, dict) and "assessment" in data and "expected" in data:
+        return data["assessment"], ("assessment",)
+    return data, ()
+
+
+def validate_assessment(data: Any, doc: YamlDocument | None = None) -> AnyAssessment:
+    """Validate an assessment mapping; InputInvalid lists each bad field (with its line)."""
+    doc = doc or YamlDocument("<input>", data, {})
+    data, base = _unwrap(data)
+    if not isinstance(data, dict):
+        raise InputInvalid("The assessment must be a mapping of sections and answers.",
+                           [Problem(doc.path, doc.line_of(base), "expected a mapping")])
+    if data.get("context") not in ("procurement", "individual_use"):
+        raise InputInvalid(
+            "The assessment does not say its context.",
+            [Problem(doc.path, doc.line_of((*base, "context")),
+                     "`context:` must be `procurement` or `individual_use`")])
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems = problems_from(exc, doc, base)
+        raise InputInvalid(f"The assessment has {len(problems)} invalid field(s).", problems) from None
+
+
+def load_assessment(path: Path) -> AnyAssessment:
+    """Read a YAML or JSON assessment (or case-study) file and validate it."""
+    try:
+        doc = read_document(Path(path))
+    except YamlProblem as exc:
+        raise InputInvalid("The assessment file cannot be read.", [exc.problem]) from None
+    return validate_assessment(doc.data, doc)
+
+
+def parse_assessment(text: str, name: str = "<input>") -> AnyAssessment:
+    try:
+        doc = parse_text(text, name)
+    except YamlProblem as exc:
+        raise InputInvalid("The assessment cannot be read.", [exc.problem]) from None
+    return validate_assessment(doc.data, doc)
+
+
+def assess(assessment: AnyAssessment, pack: RulePack | None = None,
+           now: dt.datetime | None = None) -> DecisionRecord:
+    """Evaluate an assessment against the rule pack and return its sealed decision record."""
+    pack = pack or default_pack()
+    view = to_fact(assessment)
+    if len(view.fact) > MAX_PROPERTIES:
+        raise InputInvalid(f"The assessment has {len(view.fact)} answers once flattened; "
+                           f"the engine accepts at most {MAX_PROPERTIES}.")
+    program = program_for(pack, assessment.context)
+    raw = _ENGINE.evaluate(program, view.fact)
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return build_record(pack, assessment, view, raw, program.ruleset, now)
+
+
+_DEFAULT: dict[str, RulePack] = {}
+
+
+def default_pack() -> RulePack:
+    """The pack from the repository's own folders, loaded once per process."""
+    if "pack" not in _DEFAULT:
+        _DEFAULT["pack"] = load_pack()
+    return _DEFAULT["pack"]
