@@ -4,8 +4,10 @@ Each rule becomes up to two durable rules: `<id>#holds` (a finding) and `<id>#un
 question). Findings and open questions are asserted as facts, one per principle or area they
 serve; the decision policy's rules chain on those facts to verdicts, and on verdicts to an
 outcome. Every durable rule starts with a positive `kind` test, so none can ever match the
-engine's own per-session state message (which would loop forever); a catch-all at the lowest
-priority makes sure every asserted fact is handled.
+engine's own per-session state message (which would loop forever). A catch-all at the lowest
+priority handles the assessment fact even if no other rule does (an unhandled first fact makes
+`delete_state` unsafe); derived facts that no rule consumes are tolerated by the actions instead,
+which saves two actions per finding.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from engine.pack import RulePack
 ActionKind = Literal["finding", "open", "verdict", "outcome", "catch"]
 
 PRI_FINDING, PRI_OPEN, PRI_VERDICT, PRI_OUTCOME, PRI_CATCH_ALL = 1, 2, 10, 20, 1_000_000
-CATCH_ALL = {"$and": [{"$ex": {"sid": 1}}, {"$nex": {"$s": 1}}]}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,6 @@ def compile_program(pack: RulePack, context: str) -> Program:
         else:
             add(prule.id, _guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
 
-    definition["catch-all"] = {"all": [{"m": CATCH_ALL}], "pri": PRI_CATCH_ALL}
+    definition["catch-all"] = {"all": [{"m": {"kind": context}}], "pri": PRI_CATCH_ALL}
     actions["catch-all"] = Action("catch", "catch-all")
     return Program(context, ruleset_name(pack, context), definition, actions)

@@ -312,4 +312,8 @@ def _compile_predicate(p: Predicate) -> Compiled:
     other: Any = {"$m": p.than.path}
     if p.plus_days:
         other = {"$add": {"$l": other, "$r": p.plus_days}}
-    return Compiled({yes: {key: other}}, {no: {key: other}}, or_(unknown, _unanswered(p.than)))
+    # durable_rules compares against a missing `$m` field as if it were null, and that can match:
+    # the other date must be present for the comparison to mean anything.
+    there = {"$ex": {p.than.path: 1}}
+    return Compiled(and_(there, {yes: {key: other}}), and_(there, {no: {key: other}}),
+                    or_(unknown, _unanswered(p.than)))

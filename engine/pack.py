@@ -118,8 +118,9 @@ def profile_path(rules_dir: Path, profile: str | Path | None = None) -> Path:
 
 def load_pack(rules_dir: Path | None = None, principles_dir: Path | None = None,
               profile: str | Path | None = None) -> RulePack:
-    rules_dir = Path(rules_dir or ROOT / "rules")
-    principles_dir = Path(principles_dir or ROOT / "principles")
+    rules_dir = Path(rules_dir or os.environ.get("DTPA_RULES_DIR") or ROOT / "rules")
+    principles_dir = Path(principles_dir or os.environ.get("DTPA_PRINCIPLES_DIR")
+                          or ROOT / "principles")
     catalogue = load_catalogue(principles_dir)
     problems: list[Problem] = []
     digest: list[str] = [f"catalogue:{catalogue.content_hash}"]

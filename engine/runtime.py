@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable.engine import Host
+from durable.engine import Host, MessageNotHandledException
 
 from engine.compiler import Action, Program
 from engine.errors import EngineFailure
@@ -77,17 +77,24 @@ class Engine:
         raw = Raw()
         with self._lock:
             self._runs[sid] = raw
+            unhandled = False
             try:
                 self._host.assert_fact(program.ruleset, {**fact, "sid": sid})
                 state = self._host.get_state(program.ruleset, sid)
+            except MessageNotHandledException:
+                unhandled = True
+                raise EngineFailure("no rule handled the assessment (the catch-all rule is "
+                                    "missing from the ruleset)") from None
             except Exception as exc:  # durable raises bare Exceptions with error codes
                 raise EngineFailure(f"durable_rules could not evaluate the assessment: {exc}") from exc
             finally:
                 self._runs.pop(sid, None)
-                try:
-                    self._host.delete_state(program.ruleset, sid)
-                except Exception:  # a sid that never got state has nothing to delete
-                    pass
+                # delete_state after an unhandled assert can segfault (reference notes, 3.2).
+                if not unhandled:
+                    try:
+                        self._host.delete_state(program.ruleset, sid)
+                    except Exception:  # a sid that never got state has nothing to delete
+                        pass
         failure = raw.error or state.get("exception")
         if failure:
             raise EngineFailure(f"a rule action failed during evaluation: {failure}")
@@ -102,7 +109,10 @@ class Engine:
                 return
             raw.actions += 1
             if raw.actions > MAX_ACTIONS:
-                raw.error = f"evaluation cut after {MAX_ACTIONS} rule actions (a chaining loop?)"
+                raw.error = f"evaluation cut after {MAX_ACTIONS} rule actions (a rule loops)"
+                # Raising would not help (durable_rules swallows it and carries on); marking the
+                # closure completed makes its dispatch loop stop before starting the next action.
+                c._completed = True
                 return
             try:
                 _ACTIONS[action.kind](c, raw, action, rule_info)
@@ -121,13 +131,22 @@ def _first_time(raw: Raw, *key: str) -> bool:
     return True
 
 
+def _derive(c: Any, fact: dict[str, str]) -> None:
+    """Assert a derived fact. One that no rule consumes (an advisory finding, say) is fine: it is
+    already in the collector, and durable_rules reports it as MessageNotHandled."""
+    try:
+        c.assert_fact(fact)
+    except MessageNotHandledException:
+        pass
+
+
 def _finding(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
     if not _first_time(raw, "finding", action.ref):
         return
     raw.fired.append(action.ref)
     severity, targets = info[action.ref]
     for target in targets:
-        c.assert_fact({"kind": "finding", "rule": action.ref, "severity": severity, "target": target})
+        _derive(c, {"kind": "finding", "rule": action.ref, "severity": severity, "target": target})
 
 
 def _open(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
@@ -136,8 +155,8 @@ def _open(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]
     raw.unknown.append(action.ref)
     severity, targets = info[action.ref]
     for target in targets:
-        c.assert_fact({"kind": "open_question", "rule": action.ref, "severity": severity,
-                       "target": target})
+        _derive(c, {"kind": "open_question", "rule": action.ref, "severity": severity,
+                    "target": target})
 
 
 def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
@@ -146,7 +165,7 @@ def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
         return
     entry = {"target": m.target, "verdict": action.value, "rule": m.rule, "by": action.ref}
     raw.verdicts.append(entry)
-    c.assert_fact({"kind": "verdict", **entry})
+    _derive(c, {"kind": "verdict", **entry})
 
 
 def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:

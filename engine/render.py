@@ -1,0 +1,69 @@
+"""A decision record as plain text for a terminal: outcome, verdicts, findings, open questions."""
+
+from __future__ import annotations
+
+import textwrap
+
+from engine.models.record import DecisionRecord
+from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS
+
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent,
+                         subsequent_indent=" " * len(indent))
+
+
+def record_text(record: DecisionRecord) -> str:
+    s = record.subject
+    product = " ".join(p for p in (s.product, s.version and f"version {s.version}") if p)
+    lines = [CONTEXT_WORDS[record.record_type], "=" * len(CONTEXT_WORDS[record.record_type])]
+    if record.title:
+        lines.append(record.title)
+    lines.append(f"Product:  {product}" + (f" ({s.vendor})" if s.vendor else ""))
+    if s.patient_reference:
+        lines.append(f"Patient:  {s.patient_reference}" + (f", {s.ward}" if s.ward else ""))
+    if record.relies_on:
+        lines.append(f"Relies on product decision: {record.relies_on}")
+    lines.append(f"Assessed: {record.assessed_on}   evaluated {record.evaluated_at:%Y-%m-%d %H:%M} UTC")
+    lines += ["", f"OUTCOME: {OUTCOME_WORDS[record.record_type][record.outcome]}",
+              _wrap(f"Because: {record.outcome_reason}", "  ")]
+    if record.review_date:
+        lines.append(f"  Review by {record.review_date} ({record.review_basis})")
+    if record.scope_note:
+        lines.append(_wrap(record.scope_note, "  "))
+
+    lines += ["", "Verdict per principle and practice area"]
+    for v in record.verdicts:
+        lines.append(f"  {v.target:<4} {v.name[:44]:<44} {VERDICT_WORDS[v.verdict]}")
+
+    lines += ["", f"Findings ({len(record.findings)})"]
+    if not record.findings:
+        lines.append("  none")
+    for f in record.findings:
+        targets = ", ".join([*f.principles, *f.areas])
+        lines.append(f"  [{f.severity}] {f.rule_id}  {f.title}  ({targets})")
+        lines.append(_wrap(f"Why: {f.finding}", "      "))
+        lines.append(_wrap(f"Remedy: {f.remedy}", "      "))
+        cites = "; ".join(c.title + (f", {c.section}" if c.section else "") for c in f.citations)
+        lines.append(_wrap(f"Cites: {cites}", "      "))
+        lines.append(f"      Basis: {f.basis}")
+
+    lines += ["", f"Open questions ({len(record.open_questions)})"]
+    if not record.open_questions:
+        lines.append("  none")
+    for q in record.open_questions:
+        lines.append(_wrap(f"- {q.fact}: {q.question} (needed by {', '.join(q.rule_ids)}; "
+                           f"{', '.join(q.targets)})", "  "))
+    if record.not_applicable:
+        lines += ["", f"Answered not applicable ({len(record.not_applicable)})"]
+        for na in record.not_applicable:
+            lines.append(_wrap(f"- {na.fact}: {na.reason}", "  "))
+
+    p = record.rule_pack
+    lines += ["", f"Rule pack {p.name} {p.version} (sha256 {p.hash[:16]}…), profile {p.profile}",
+              f"Rules evaluated {record.trace.rules_evaluated}, fired {len(record.trace.rules_fired)}, "
+              f"undecided {len(record.trace.rules_unknown)}; ruleset {record.trace.ruleset}",
+              f"Input sha256 {record.input_hash}", f"Record sha256 {record.record_hash}"]
+    return "\n".join(lines)
