@@ -7,13 +7,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from engine.compiler import Program, compile_program
 from engine.decide import build_record
 from engine.errors import InputInvalid, Problem
 from engine.facts import MAX_PROPERTIES, to_fact
-from engine.models.assessment import Assessment, IndividualUseCheck, ProcurementAssessment
+from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack, load_pack
 from engine.runtime import Engine
@@ -21,7 +21,6 @@ from engine.validation import problems_from
 from engine.yamlio import YamlDocument, YamlProblem, parse_text, read_document
 
 AnyAssessment = ProcurementAssessment | IndividualUseCheck
-_ADAPTER: TypeAdapter[AnyAssessment] = TypeAdapter(Assessment)
 
 # durable_rules keeps one C-level host per process: so does DTPA.
 _ENGINE = Engine()
@@ -71,8 +70,9 @@ def validate_assessment(data: Any, doc: YamlDocument | None = None) -> AnyAssess
             "The assessment does not say its context.",
             [Problem(doc.path, doc.line_of((*base, "context")),
                      "`context:` must be `procurement` or `individual_use`")])
+    model = ProcurementAssessment if data["context"] == "procurement" else IndividualUseCheck
     try:
-        return _ADAPTER.validate_python(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = problems_from(exc, doc, base)
         raise InputInvalid(f"The assessment has {len(problems)} invalid field(s).", problems) from None

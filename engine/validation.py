@@ -13,9 +13,18 @@ from engine.yamlio import Loc, YamlDocument
 def problems_from(
     exc: ValidationError, doc: YamlDocument, base: Loc = (), rule_id: str | None = None
 ) -> list[Problem]:
+    errors = [(tuple(p for p in err["loc"] if not _is_union_tag(p)), err)
+              for err in exc.errors(include_url=False)]
+    # An answer may be a value or {not_applicable: reason}; pydantic reports a miss against each
+    # branch. Keep the error that matches what was written: the value's, unless the person wrote
+    # a not-applicable mapping (then its inner error).
+    locs = [loc for loc, _ in errors]
     out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    for loc, err in errors:
+        if "NotApplicable" in err["msg"] and locs.count(loc) > 1:
+            continue
+        if any(other[: len(loc)] == loc and len(other) > len(loc) for other in locs):
+            continue
         field = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
