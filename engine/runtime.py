@@ -163,16 +163,18 @@ def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
     m = c.m
     if not _first_time(raw, "verdict", action.ref, m.rule, m.target):
         return
-    entry = {"target": m.target, "verdict": action.value, "rule": m.rule, "by": action.ref}
-    raw.verdicts.append(entry)
-    _derive(c, {"kind": "verdict", **entry})
+    raw.verdicts.append({"target": m.target, "verdict": action.value, "rule": m.rule,
+                         "by": action.ref})
+    # One verdict fact per principle and policy rule is enough for the outcome rules to chain on.
+    if _first_time(raw, "verdict-fact", action.ref, m.target):
+        _derive(c, {"kind": "verdict", "target": m.target, "verdict": action.value, "by": action.ref})
 
 
 def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:
     m = c.m
     raw.outcomes.append({"outcome": action.value, "by": action.ref,
                          "target": m.target if m.kind == "verdict" else "",
-                         "rule": m.rule if m.kind in ("verdict", "finding") else ""})
+                         "rule": m.rule if m.kind == "finding" else ""})
 
 
 _ACTIONS: dict[str, Callable[..., None]] = {
