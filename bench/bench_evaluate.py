@@ -106,9 +106,9 @@ def main() -> None:
                  compile_program(pack, assessment.context).definition.items()
                  if name.endswith(("#holds", "#unknown"))]
         raw = service.engine().evaluate(program, fact)
-        engine_s = timed(lambda: service.engine().evaluate(program, fact), n)
-        python_s = timed(lambda: [plain(c, fact) for c in conds], n)
-        assess_s = timed(lambda: service.assess(assessment, pack), max(200, n // 10))
+        engine_s = timed(lambda p=program, f=fact: service.engine().evaluate(p, f), n)
+        python_s = timed(lambda cs=conds, f=fact: [plain(c, f) for c in cs], n)
+        assess_s = timed(lambda a=assessment: service.assess(a, pack), max(200, n // 10))
         em, ep = median_p95(engine_s)
         pm, _ = median_p95(python_s)
         am, _ = median_p95(assess_s)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from engine.facts import NA_PREFIX, FactSpec, day_number
 
-Expr = Union[dict[str, Any], bool]  # a durable_rules expression, or a constant
+Expr = dict[str, Any] | bool  # a durable_rules expression, or a constant
 TRUE: Expr = True
 FALSE: Expr = False
 

@@ -34,7 +34,9 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, max_length=20_000),
 ]
 ShortText = Annotated[
-    str, BeforeValidator(_blank_to_none), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str,
+    BeforeValidator(_blank_to_none),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
 ]
 
 

@@ -316,7 +316,9 @@ class ProposedUse(Section):
 
 class Justification(Section):
     individual_risk_assessment: YesNo = q("Is the use grounded in this patient's individual risk assessment?")
-    safety_plan_updated: YesNo = q("Does the safety plan say what the technology adds and what staff do on alerts?")
+    safety_plan_updated: YesNo = q(
+        "Does the safety plan say what the technology adds and what staff do on alerts?"
+    )
     rationale: Text = q("Why this use is necessary for this patient")
     rights_engaged: list[v.Right] | NotApplicable | None = q("Convention rights engaged")
     necessity_and_proportionality_recorded: YesNo = q(
