@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine import __version__
+from engine.errors import EngineFailure
 from engine.facts import NA_PREFIX, FactView, fact_specs
 from engine.hashing import sha256_of
 from engine.models.record import (
@@ -114,7 +115,7 @@ def _finding(pack: RulePack, loaded: LoadedRule) -> Finding:
 def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
     order = [o for o in pack.policy.outcome_order]
     if not raw.outcomes:  # the policy's default rule always fires; this guards a broken policy
-        raise ValueError("the decision policy proposed no outcome")
+        raise EngineFailure("the decision policy proposed no outcome (is its default rule missing?)")
     best = min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
     reason = next(p.rule.reason for p in pack.policy_rules if p.rule.id == best["by"])
     same = sorted({o["target"] or o["rule"] for o in raw.outcomes

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from engine.catalog import AREA_IDS, PRINCIPLE_IDS, Citation
+from engine.catalog import Citation
 from engine.models.vocab import Context, Outcome, Severity, Verdict
 
 RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
@@ -129,10 +129,6 @@ class PackHeader(_Strict):
 
 def context_code(rule_id: str) -> str:
     return rule_id.split("-")[1]
-
-
-def known_targets() -> tuple[str, ...]:
-    return (*PRINCIPLE_IDS, *AREA_IDS)
 
 
 def severity_rank(severity: str) -> int:

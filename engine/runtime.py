@@ -140,23 +140,19 @@ def _derive(c: Any, fact: dict[str, str]) -> None:
         pass
 
 
-def _finding(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
-    if not _first_time(raw, "finding", action.ref):
-        return
-    raw.fired.append(action.ref)
-    severity, targets = info[action.ref]
-    for target in targets:
-        _derive(c, {"kind": "finding", "rule": action.ref, "severity": severity, "target": target})
+def _rule_result(fact_kind: str, bucket: str) -> Callable[..., None]:
+    """A rule held (a finding) or could not be decided (an open question): record it and
+    assert one fact per principle or area it serves, for the decision policy to chain on."""
 
+    def action(c: Any, raw: Raw, act: Action, info: dict[str, tuple[str, list[str]]]) -> None:
+        if not _first_time(raw, fact_kind, act.ref):
+            return
+        getattr(raw, bucket).append(act.ref)
+        severity, targets = info[act.ref]
+        for target in targets:
+            _derive(c, {"kind": fact_kind, "rule": act.ref, "severity": severity, "target": target})
 
-def _open(c: Any, raw: Raw, action: Action, info: dict[str, tuple[str, list[str]]]) -> None:
-    if not _first_time(raw, "open", action.ref):
-        return
-    raw.unknown.append(action.ref)
-    severity, targets = info[action.ref]
-    for target in targets:
-        _derive(c, {"kind": "open_question", "rule": action.ref, "severity": severity,
-                    "target": target})
+    return action
 
 
 def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
@@ -178,6 +174,7 @@ def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:
 
 
 _ACTIONS: dict[str, Callable[..., None]] = {
-    "finding": _finding, "open": _open, "verdict": _verdict, "outcome": _outcome,
+    "finding": _rule_result("finding", "fired"), "open": _rule_result("open_question", "unknown"),
+    "verdict": _verdict, "outcome": _outcome,
     "catch": lambda c, raw, action, info: None,
 }
