@@ -234,6 +234,13 @@ def _check_cases(rule: Rule, doc: YamlDocument, loc: tuple, problems: list[Probl
     if "fires" not in expects or not expects - {"fires"}:
         problems.append(Problem(doc.path, doc.line_of((*loc, "cases")), "cases need at least one "
                                 "that fires and one that does not", rule.id))
+    if rule.fix is not None:
+        for ctx in rule.context:
+            try:
+                case_fact(ctx, {p: v for p, v in rule.fix.items() if not _is_list_change(v)})
+            except ValueError as exc:
+                problems.append(Problem(doc.path, doc.line_of((*loc, "fix")), f"fix ({ctx}): {exc}",
+                                        rule.id))
     for k, case in enumerate(rule.cases):
         for ctx in case_contexts(rule, case):
             try:
@@ -241,6 +248,10 @@ def _check_cases(rule: Rule, doc: YamlDocument, loc: tuple, problems: list[Probl
             except ValueError as exc:
                 problems.append(Problem(doc.path, doc.line_of((*loc, "cases", k)),
                                         f"case {case.name or k + 1} ({ctx}): {exc}", rule.id))
+
+
+def _is_list_change(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and set(value) <= {"add", "remove"}
 
 
 def case_contexts(rule: Rule, case: Any) -> list[str]:

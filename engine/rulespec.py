@@ -55,6 +55,11 @@ class Rule(_Strict):
     basis_note: str | None = None
     crosswalk: dict[CrosswalkKey, list[str]] = Field(default_factory=dict)
     cases: list[RuleCase] = Field(min_length=2)
+    fix: dict[str, Any] | None = Field(
+        default=None,
+        description="Answers that carry out the remedy (for 'what would change this decision'); "
+        "a list answer may be `{add: [...]}` or `{remove: [...]}`. Default: the first passing case",
+    )
     replaces: list[str] = Field(default_factory=list, description="Retired ids this rule took over")
 
     @field_validator("context", mode="before")

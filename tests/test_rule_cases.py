@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.pack import load_pack
+from engine.pack import case_fact, load_pack
 from engine.ruletests import coverage_gaps, run_rule_cases
+from engine.service import engine, program_for
 
 PACK = load_pack()
 RESULTS = run_rule_cases(PACK)
@@ -42,3 +43,24 @@ def test_a_wrong_expectation_is_caught(pack_copy):
     results = run_rule_cases(load_pack(rules, principles))
     bad = [r for r in results if not r.ok]
     assert [(r.rule_id, r.expected, r.actual) for r in bad] == [("DP-PRO-001", "passes", "open_question")]
+
+
+def _fix_cases():
+    from engine.remedies import fix_of
+
+    for rid, loaded in sorted(PACK.rules.items()):
+        for case in loaded.rule.cases:
+            if case.expect == "fires":
+                yield rid, loaded, case, fix_of(loaded)
+
+
+@pytest.mark.parametrize("rid, loaded, case, fix", list(_fix_cases()),
+                         ids=lambda x: x if isinstance(x, str) else "")
+def test_each_rules_remedy_stops_it_firing(rid, loaded, case, fix):
+    from engine.remedies import apply_to_answers
+
+    assert fix, f"{rid} has no fix and no passing case"
+    for ctx in ([case.context] if case.context else loaded.rule.context):
+        fact = case_fact(ctx, apply_to_answers(case.facts, fix))
+        raw = engine().evaluate(program_for(PACK, ctx), fact)
+        assert rid not in raw.fired and rid not in raw.unknown, (rid, ctx)

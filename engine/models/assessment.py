@@ -173,6 +173,10 @@ class DataProtection(Section):
     privacy_information: YesNo = q(
         "Are patients told (privacy notice, signage, admission information in accessible formats)?"
     )
+    dpia_covers_children_and_infants: YesNo = q(
+        "Where children or babies (e.g. on a mother and baby unit) could be recorded: does the "
+        "DPIA cover them?"
+    )
 
 
 class Policy(Section):
@@ -196,6 +200,9 @@ class Assurance(Section):
     """Evidence that expires: these dates feed the review date."""
 
     dtac_completed: YesNo = q("Has the supplier's DTAC been completed for this version?")
+    dspt_status: v.DsptStatus | NotApplicable | None = q(
+        "Supplier's Data Security and Protection Toolkit status"
+    )
     cyber_essentials_expires: Date = q("Cyber Essentials certificate expiry")
     penetration_test_date: Date = q("Date of the last penetration test")
     ico_registration_expires: Date = q("Supplier's ICO registration expiry")
@@ -278,6 +285,9 @@ class Capacity(Section):
     )
     assessed_on: dt.date | None = q("When capacity was assessed")
     gillick_competent: YesNo = q("For under-16s: is the young person Gillick competent?")
+    reassessment_planned: YesNo = q(
+        "Where capacity fluctuates: is reassessment planned for when the patient may regain it?"
+    )
 
 
 class DecisionMaking(Section):
@@ -293,6 +303,14 @@ class DecisionMaking(Section):
     family_and_carers_consulted: YesNo = q("For best-interests decisions: were family and carers consulted?")
     attorney_or_deputy_authority_checked: YesNo = q(
         "For an attorney or deputy: was it checked that their authority covers this decision?"
+    )
+    within_parental_responsibility: YesNo = q(
+        "For a parent deciding for an under-16: is this decision within the scope of parental "
+        "responsibility?"
+    )
+    advocate_involved: YesNo = q(
+        "Was an advocate (e.g. an Independent Mental Health Advocate for a detained patient) "
+        "offered or involved?"
     )
     override_legal_basis: Text = q(
         "If used against the patient's refusal: the legal basis relied on"
@@ -312,6 +330,7 @@ class ProposedUse(Section):
     start: dt.date | None = q("Start date")
     duration_days: Annotated[int, Field(ge=1, le=3650)] | None = q("For how many days")
     switched_on_by_ward_default: YesNo = q("Is it on for this patient only because the ward default is on?")
+    covert: YesNo = q("Would it be used without the patient knowing?")
 
 
 class Justification(Section):
@@ -337,6 +356,7 @@ class CarePlan(Section):
 class Review(Section):
     review_date: dt.date | None = q("When the use will be reviewed")
     multidisciplinary: YesNo = q("Will the review be by the multidisciplinary team?")
+    stop_criteria: Text = q("What would make the team stop using it for this patient")
 
 
 class Staff(Section):

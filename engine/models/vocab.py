@@ -167,6 +167,13 @@ class SpecialCategoryCondition(StrEnum):
     none_identified = "none_identified"
 
 
+class DsptStatus(StrEnum):
+    standards_exceeded = "standards_exceeded"
+    standards_met = "standards_met"
+    approaching_standards = "approaching_standards"
+    standards_not_met = "standards_not_met"
+
+
 class TrainingTopic(StrEnum):
     technology_limits = "technology_limits"
     consent_and_capacity = "consent_and_capacity"
