@@ -18,6 +18,7 @@ from engine.facts import NA_PREFIX, FactView, fact_specs
 from engine.hashing import sha256_of
 from engine.models.record import (
     Citation,
+    CrosswalkEntry,
     DecisionRecord,
     Finding,
     NotApplicableAnswer,
@@ -68,6 +69,7 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
         not_applicable=[NotApplicableAnswer(fact=path, question=fact_specs(context)[path].question,
                                             reason=reason)
                         for path, reason in view.not_applicable.items()],
+        crosswalk=_crosswalk(rules, fired, unknown),
         scope_note=scope_note,
         review_date=review_date,
         review_basis=review_basis,
@@ -166,6 +168,22 @@ def _open_questions(rules: dict[str, LoadedRule], unknown: list[str], view: Fact
     return [OpenQuestion(fact=path, question=specs[path].question, rule_ids=sorted(ids),
                          targets=sorted({t for i in ids for t in rules[i].rule.targets}))
             for path, ids in sorted(needed.items(), key=lambda kv: order.index(kv[0]))]
+
+
+def _crosswalk(rules: dict[str, LoadedRule], fired: list[str],
+               unknown: list[str]) -> list[CrosswalkEntry]:
+    """What this assessment also evidences for other frameworks (DTAC, NICE ESF, ICO DPIA ...)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for rid, loaded in sorted(rules.items()):
+        for framework, refs in loaded.rule.crosswalk.items():
+            for ref in refs:
+                groups.setdefault((framework, ref), []).append(rid)
+    out = []
+    for (framework, ref), ids in sorted(groups.items()):
+        failing = [r for r in ids if r in fired and rules[r].rule.severity in ("blocker", "condition")]
+        status = "not_met" if failing else "open" if any(r in unknown for r in ids) else "met"
+        out.append(CrosswalkEntry(framework=framework, reference=ref, status=status, rule_ids=ids))
+    return out
 
 
 def _get(obj: Any, path: str) -> Any:

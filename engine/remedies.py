@@ -7,15 +7,18 @@ from typing import Any
 
 from engine.pack import LoadedRule
 
+# The assessment date is when the assessment was made, not something a remedy can change.
+NOT_REMEDIABLE = {"assessed_on"}
+
 
 def fix_of(loaded: LoadedRule) -> dict[str, Any]:
     """A rule's remedy as answers: its `fix:`, or else the answers of its first passing case."""
+    answers: dict[str, Any] = {}
     if loaded.rule.fix is not None:
-        return loaded.rule.fix
-    for case in loaded.rule.cases:
-        if case.expect == "passes":
-            return case.facts
-    return {}
+        answers = loaded.rule.fix
+    else:
+        answers = next((c.facts for c in loaded.rule.cases if c.expect == "passes"), {})
+    return {k: v for k, v in answers.items() if k not in NOT_REMEDIABLE}
 
 
 def _merge(current: Any, change: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.compiler import Program, compile_program
-from engine.decide import build_record
+from engine.decide import build_record, seal
 from engine.errors import InputInvalid, Problem
 from engine.facts import MAX_PROPERTIES, to_fact
 from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
@@ -18,6 +18,7 @@ from engine.models.record import DecisionRecord
 from engine.pack import RulePack, load_pack
 from engine.runtime import Engine
 from engine.validation import problems_from
+from engine.whatif import what_would_change
 from engine.yamlio import YamlDocument, YamlProblem, parse_text, read_document
 
 AnyAssessment = ProcurementAssessment | IndividualUseCheck
@@ -95,9 +96,10 @@ def parse_assessment(text: str, name: str = "<input>") -> AnyAssessment:
     return validate_assessment(doc.data, doc)
 
 
-def assess(assessment: AnyAssessment, pack: RulePack | None = None,
-           now: dt.datetime | None = None) -> DecisionRecord:
-    """Evaluate an assessment against the rule pack and return its sealed decision record."""
+def evaluate(assessment: AnyAssessment, pack: RulePack | None = None,
+             now: dt.datetime | None = None) -> DecisionRecord:
+    """One evaluation through durable_rules and the decision policy: the record without
+    "what would change this decision" (used for re-evaluation and counterfactuals)."""
     pack = pack or default_pack()
     view = to_fact(assessment)
     if len(view.fact) > MAX_PROPERTIES:
@@ -107,6 +109,20 @@ def assess(assessment: AnyAssessment, pack: RulePack | None = None,
     raw = _ENGINE.evaluate(program, view.fact)
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     return build_record(pack, assessment, view, raw, program.ruleset, now)
+
+
+def assess(assessment: AnyAssessment, pack: RulePack | None = None,
+           now: dt.datetime | None = None) -> DecisionRecord:
+    """Evaluate an assessment and return its sealed decision record, including the smallest
+    remedies that would improve the outcome, each proven by re-evaluation."""
+    pack = pack or default_pack()
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    record = evaluate(assessment, pack, now)
+    steps = what_would_change(assessment.model_dump(mode="json", exclude_none=True), record, pack,
+                              lambda data: evaluate(validate_assessment(data), pack, now))
+    if not steps:
+        return record
+    return seal(record.model_copy(update={"what_would_change": steps}))
 
 
 _DEFAULT: dict[str, RulePack] = {}

@@ -108,3 +108,13 @@ def test_enum_lists_become_flags_and_dates_day_numbers():
     assert fact["proposed_use.functions.clear_video"] is False
     assert fact["alternatives"] == 2
     assert fact["review.review_date"] - fact["proposed_use.start"] == 7
+
+
+def test_explicit_nulls_and_blank_text_mean_unanswered():
+    a = service.parse_assessment(MINIMAL.replace("context: procurement", "context: procurement\ntitle: '  '")
+                                 + "deployment:\n  activation: null\n")
+    assert a.title is None and a.deployment.activation is None
+    text = (ROOT / "case_studies" / "vbm-patient-refuses.yaml").read_text().replace(
+        "  justification:\n", "  justification:\n    rationale: null\n    intended_outcomes: '   '\n")
+    check = service.parse_assessment(text)
+    assert check.justification.rationale is None and check.justification.intended_outcomes is None

@@ -29,15 +29,11 @@ def _blank_to_none(value: Any) -> Any:
 
 # Free text typed by a person: stripped, blank means unanswered, bounded so it fits a record.
 Text = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None,
     BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=20_000),
 ]
-ShortText = Annotated[
-    str,
-    BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalShortText = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
 
 
 class Section(BaseModel):

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
 
 from engine.models import vocab as v
-from engine.models.answers import NotApplicable, Section, ShortText, Text
+from engine.models.answers import NotApplicable, OptionalShortText, Section, ShortText, Text
 
 YesNo = bool | NotApplicable | None
 Date = dt.date | NotApplicable | None
@@ -30,8 +30,8 @@ class Technology(Section):
     """The product being assessed or used."""
 
     name: ShortText = Field(description="Product name")
-    vendor: ShortText | None = q("Who supplies it")
-    version: ShortText | None = q("Product or software version assessed")
+    vendor: OptionalShortText = q("Who supplies it")
+    version: OptionalShortText = q("Product or software version assessed")
     category: v.Category = Field(description="What kind of technology it is")
     functions: list[v.Function] | NotApplicable | None = q(
         "What it can do (clear video, blurred video, infrared vital signs, audio, location ...)"
@@ -45,7 +45,7 @@ class Technology(Section):
 
 
 class Service(Section):
-    organisation: ShortText | None = q("Trust or provider")
+    organisation: OptionalShortText = q("Trust or provider")
     service_types: list[v.ServiceType] | None = q("Which inpatient services will use it")
     wards: list[ShortText] | None = q("Wards in scope")
 
@@ -215,7 +215,7 @@ class _AssessmentBase(BaseModel):
         default_factory=dt.date.today,
         description="Date of the assessment; date-based rules are judged against it",
     )
-    title: ShortText | None = q("A short title for this assessment")
+    title: OptionalShortText = q("A short title for this assessment")
     technology: Technology
 
 
@@ -249,9 +249,9 @@ _NHS_NUMBER = re.compile(r"\d{3}\s?\d{3}\s?\d{4}")
 class ProductRecord(Section):
     """The product decision this individual use relies on."""
 
-    record_id: ShortText | None = q("Identifier of the product decision record")
+    record_id: OptionalShortText = q("Identifier of the product decision record")
     outcome: v.Outcome | None = q("Outcome of the product decision")
-    version: ShortText | None = q("Product version the product decision covers")
+    version: OptionalShortText = q("Product version the product decision covers")
     valid_until: dt.date | None = q("Date the product decision must be reviewed by")
 
 
@@ -261,7 +261,7 @@ class Patient(Section):
     )
     age_band: v.AgeBand | None = q("Age band")
     legal_status: v.LegalStatus | None = q("Legal status")
-    ward: ShortText | None = q("Ward")
+    ward: OptionalShortText = q("Ward")
     service_type: v.ServiceType | None = q("Type of service")
     communication_needs: list[v.CommunicationNeed] | NotApplicable | None = q(
         "Communication needs (easy read, interpreter, BSL ...)"

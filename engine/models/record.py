@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +56,29 @@ class TargetVerdict(_Frozen):
     rule_ids: list[str] = Field(default_factory=list)
 
 
+class Remedy(_Frozen):
+    rule_id: str
+    title: str
+    remedy: str
+    answers: dict[str, Any] = Field(description="The answers that carry out the remedy")
+
+
+class ChangeStep(_Frozen):
+    """A smallest set of remedies that improves the outcome, proven by re-evaluation."""
+
+    from_outcome: Outcome
+    to_outcome: Outcome
+    remedies: list[Remedy]
+    proof_record_hash: str = Field(description="Hash of the re-evaluated record with the remedies")
+
+
+class CrosswalkEntry(_Frozen):
+    framework: str = Field(description="dtac, nice_esf, ico_dpia, cqc_brief, mha_code, culture_of_care")
+    reference: str
+    status: Literal["met", "not_met", "open"]
+    rule_ids: list[str]
+
+
 class Subject(_Frozen):
     product: str
     vendor: str | None = None
@@ -98,6 +122,8 @@ class DecisionRecord(_Frozen):
     conditions: list[Finding] = Field(description="Findings that must be met for the decision to hold")
     open_questions: list[OpenQuestion]
     not_applicable: list[NotApplicableAnswer]
+    what_would_change: list[ChangeStep] = Field(default_factory=list)
+    crosswalk: list[CrosswalkEntry] = Field(default_factory=list)
     scope_note: str | None = None
     review_date: dt.date | None = None
     review_basis: str | None = None
