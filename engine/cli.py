@@ -55,7 +55,8 @@ def assess(
 @rules_app.command("check")
 def rules_check(profile: ProfileOpt = None) -> None:
     """Validate the catalogue and rules, and show coverage (principle/area x context)."""
-    from engine.ruletests import coverage, coverage_gaps
+    from engine.graph import graph_problems, unused_questions
+    from engine.ruletests import coverage
 
     try:
         pack = service.load_rules(profile=profile)
@@ -68,10 +69,14 @@ def rules_check(profile: ProfileOpt = None) -> None:
     for target, row in table.items():
         name = pack.catalogue.targets[target]
         typer.echo(f"{target:<5}{name[:43]:<44}{row['procurement']:>12}{row['individual_use']:>12}")
-    gaps = coverage_gaps(pack)
-    if gaps:
-        fail(RulesInvalid("Coverage is incomplete: " + "; ".join(gaps)))
-    typer.echo("OK: every principle and practice area has rules in both contexts.")
+    problems = graph_problems(pack)
+    if problems:
+        fail(RulesInvalid("The rule pack fails its traceability checks: " + "; ".join(problems)))
+    for ctx in ("procurement", "individual_use"):
+        unused = unused_questions(pack, ctx)
+        typer.echo(f"{len(unused)} {ctx} question(s) are read by no rule (recorded, not judged)")
+    typer.echo("OK: every principle and practice area has rules in both contexts; every rule is "
+               "cited and reads only asked questions; no chaining cycles.")
 
 
 @rules_app.command("test")
@@ -89,6 +94,38 @@ def rules_test(profile: ProfileOpt = None) -> None:
     typer.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         raise typer.Exit(2)
+
+
+@rules_app.command("graph")
+def rules_graph(out: Annotated[Path, typer.Option(help="Folder for dtpa-rules.dot and .svg")]
+                = Path("docs/graph"), profile: ProfileOpt = None) -> None:
+    """Write the traceability graph as Graphviz DOT and as an SVG drawing."""
+    from engine.graph import build_graph, to_dot, to_svg
+
+    try:
+        graph = build_graph(service.load_rules(profile=profile))
+    except DTPAError as exc:
+        fail(exc)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "dtpa-rules.dot").write_text(to_dot(graph), encoding="utf-8")
+    to_svg(graph, str(out / "dtpa-rules.svg"))
+    typer.echo(f"wrote {out / 'dtpa-rules.dot'} and {out / 'dtpa-rules.svg'} "
+               f"({graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges)")
+
+
+@app.command()
+def explain(file: Annotated[Path, typer.Argument(help="Assessment or case study (YAML or JSON)")],
+            profile: ProfileOpt = None) -> None:
+    """Show the chain from answers to rules to principles to the outcome."""
+    from engine.explain import explain_text
+
+    try:
+        pack = service.load_rules(profile=profile)
+        assessment = service.load_assessment(file)
+        record = service.evaluate(assessment, pack)
+    except DTPAError as exc:
+        fail(exc)
+    typer.echo(explain_text(record, assessment, pack))
 
 
 @app.command()

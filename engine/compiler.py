@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.conditions import FALSE, TRUE, Expr, and_
+from engine.conditions import FALSE, TRUE, Expr, and_, split_for_durable
 from engine.pack import RulePack
 
 ActionKind = Literal["finding", "open", "verdict", "outcome", "catch"]
@@ -40,7 +40,7 @@ class Program:
     actions: dict[str, Action]
 
 
-def _guarded(kind: str, expr: Expr) -> dict[str, Any] | None:
+def guarded(kind: str, expr: Expr) -> dict[str, Any] | None:
     """The condition with its discriminator first; None when it can never hold."""
     full = and_({"kind": kind}, expr)
     if full is FALSE:
@@ -60,23 +60,25 @@ def compile_program(pack: RulePack, context: str) -> Program:
     def add(name: str, cond: dict[str, Any] | None, pri: int, action: Action) -> None:
         if cond is None:
             return
-        definition[name] = {"all": [{"m": cond}], "pri": pri}
-        actions[name] = action
+        for i, part in enumerate(split_for_durable(cond)):
+            key = name if i == 0 else f"{name}.{i + 1}"  # parts share the action (deduplicated)
+            definition[key] = {"all": [{"m": part}], "pri": pri}
+            actions[key] = action
 
     for loaded in pack.rules_for(context):
         compiled = loaded.compiled[context]
         rid = loaded.rule.id
-        add(f"{rid}#holds", _guarded(context, compiled.holds), PRI_FINDING, Action("finding", rid))
-        add(f"{rid}#unknown", _guarded(context, compiled.unknown), PRI_OPEN, Action("open", rid))
+        add(f"{rid}#holds", guarded(context, compiled.holds), PRI_FINDING, Action("finding", rid))
+        add(f"{rid}#unknown", guarded(context, compiled.unknown), PRI_OPEN, Action("open", rid))
 
     for lp in pack.policy_rules:
         prule = lp.rule
         on = context if prule.on == "assessment" else prule.on
         expr = lp.compiled.holds if lp.compiled else TRUE
         if prule.verdict:
-            add(prule.id, _guarded(on, expr), PRI_VERDICT, Action("verdict", prule.id, prule.verdict))
+            add(prule.id, guarded(on, expr), PRI_VERDICT, Action("verdict", prule.id, prule.verdict))
         else:
-            add(prule.id, _guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
+            add(prule.id, guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
 
     definition["catch-all"] = {"all": [{"m": {"kind": context}}], "pri": PRI_CATCH_ALL}
     actions["catch-all"] = Action("catch", "catch-all")

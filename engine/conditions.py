@@ -214,28 +214,77 @@ def _date_predicate(op: str, spec: FactSpec, arg: dict[str, Any], specs: Specs,
 # --- compilation ----------------------------------------------------------------------------
 
 
-def and_(*parts: Expr) -> Expr:
+def _join(op: str, absorbing: bool, parts: tuple[Expr, ...]) -> Expr:
+    """`$and` / `$or` with constants folded and nested same-operator lists flattened (durable_rules
+    allows at most 31 expression slots per rule, and every `$and`/`$or` takes two)."""
     items: list[Expr] = []
     for p in parts:
-        if p is FALSE:
-            return FALSE
-        if p is not TRUE:
+        if p is absorbing:
+            return absorbing
+        if p is (not absorbing):
+            continue
+        if isinstance(p, dict) and set(p) == {op}:
+            items.extend(x for x in p[op] if x not in items)
+        elif p not in items:
             items.append(p)
     if not items:
-        return TRUE
-    return items[0] if len(items) == 1 else {"$and": items}
+        return not absorbing
+    return items[0] if len(items) == 1 else {op: items}
+
+
+def and_(*parts: Expr) -> Expr:
+    return _join("$and", FALSE, parts)
 
 
 def or_(*parts: Expr) -> Expr:
-    items: list[Expr] = []
-    for p in parts:
-        if p is TRUE:
-            return TRUE
-        if p is not FALSE:
-            items.append(p)
-    if not items:
-        return FALSE
-    return items[0] if len(items) == 1 else {"$or": items}
+    return _join("$or", TRUE, parts)
+
+
+MAX_EXPRESSION_SLOTS = 31  # durable_rules' MAX_SEQUENCE_EXPRESSIONS (32) less one
+
+
+def expression_slots(expr: Expr) -> int:
+    """How many of durable_rules' per-rule expression slots a condition uses: two for each
+    `$and`/`$or`, one for each comparison against another field (`$m`, arithmetic)."""
+    if not isinstance(expr, dict):
+        return 0
+    total = 0
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            total += 2 + sum(expression_slots(v) for v in value)
+        elif isinstance(value, dict):
+            total += sum(1 for rhs in value.values() if isinstance(rhs, dict))
+    return total
+
+
+MAX_SPLIT = 64
+
+
+def split_for_durable(expr: Expr) -> list[Expr]:
+    """Rewrite a condition as alternatives that each fit durable_rules' expression slots:
+    an `$or` becomes separate rules, and an `$or` inside an `$and` is distributed over it."""
+    out = _split(expr)
+    if len(out) > MAX_SPLIT:
+        raise ConditionError(f"too complex for durable_rules even when split ({len(out)} parts); "
+                             "simplify the condition or split the rule", ("when",))
+    return out
+
+
+def _split(expr: Expr) -> list[Expr]:
+    if expression_slots(expr) <= MAX_EXPRESSION_SLOTS:
+        return [expr]
+    assert isinstance(expr, dict)
+    if "$or" in expr:
+        return [part for branch in expr["$or"] for part in _split(branch)]
+    if "$and" in expr:
+        items = expr["$and"]
+        ors = [i for i, x in enumerate(items) if isinstance(x, dict) and "$or" in x]
+        if ors:
+            widest = max(ors, key=lambda i: expression_slots(items[i]))
+            rest = items[:widest] + items[widest + 1:]
+            return [part for branch in items[widest]["$or"] for part in _split(and_(*rest, branch))]
+    raise ConditionError(f"uses {expression_slots(expr)} of durable_rules' "
+                         f"{MAX_EXPRESSION_SLOTS} expression slots and cannot be split", ("when",))
 
 
 def _answered(spec: FactSpec) -> Expr:

@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.catalog import Catalogue, load_catalogue
-from engine.conditions import Compiled, ConditionError, Node, compile_node, parse
+from engine.conditions import (
+    Compiled,
+    ConditionError,
+    Node,
+    and_,
+    compile_node,
+    parse,
+    split_for_durable,
+)
 from engine.errors import Problem, RulesInvalid
 from engine.facts import FactSpec, encode_answer, fact_specs
 from engine.hashing import sha256_bytes
@@ -220,6 +228,9 @@ def _check_rule(rule: Rule, doc: YamlDocument, loc: tuple, catalogue: Catalogue,
     for ctx in rule.context:
         try:
             nodes[ctx] = parse(rule.when, fact_specs(ctx), params)
+            compiled = compile_node(nodes[ctx])
+            for expr in (compiled.holds, compiled.unknown):
+                split_for_durable(and_({"kind": ctx}, expr))
         except ConditionError as exc:
             bad(f"condition ({ctx}): {exc}", exc.loc)
     if len(nodes) == len(rule.context):

@@ -163,3 +163,29 @@ def test_durable_rules_agrees_with_a_plain_python_reading(context):
 def test_not_applicable_answers_are_kept_out_of_the_fact():
     fact = case_fact("procurement", {"data_protection.video_retention_hours": NA})
     assert fact == {"kind": "procurement", NA_PREFIX + "data_protection.video_retention_hours": True}
+
+
+def test_wide_conditions_are_split_to_fit_durable_rules_expression_slots():
+    from engine.compiler import guarded
+    from engine.conditions import MAX_EXPRESSION_SLOTS, expression_slots, split_for_durable
+
+    members = list(SPECS["technology.functions"].members)
+    raw = {"all": [{"contains_any": {"fact": "technology.functions", "values": members}},
+                   {"not": {"all": [{"contains": {"fact": "outcomes.measures", "value": m}}
+                                    for m in SPECS["outcomes.measures"].members]}}]}
+    unknown = compile_node(parse(raw, SPECS, {})).unknown
+    whole = guarded("procurement", unknown)
+    assert expression_slots(whole) > MAX_EXPRESSION_SLOTS
+    parts = split_for_durable(whole)
+    assert len(parts) > 1
+    assert all(expression_slots(p) <= MAX_EXPRESSION_SLOTS for p in parts)
+    assert all(p["$and"][0] == {"kind": "procurement"} for p in parts)
+
+
+def test_a_condition_that_cannot_be_split_is_refused():
+    from engine.conditions import split_for_durable
+
+    too_many = {"$and": [{"kind": "individual_use"}] + [
+        {"$lt": {f"d{i}": {"$m": "assessed_on"}}} for i in range(40)]}
+    with pytest.raises(ConditionError, match="cannot be split"):
+        split_for_durable(too_many)
