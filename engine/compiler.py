@@ -8,11 +8,18 @@ engine's own per-session state message (which would loop forever). A catch-all a
 priority handles the assessment fact even if no other rule does (an unhandled first fact makes
 `delete_state` unsafe); derived facts that no rule consumes are tolerated by the actions instead,
 which saves two actions per finding.
+
+durable_rules matches with a fixed stack of 64 alpha nodes and at most 128 "missing field"
+children per node: a pack with a hundred rules that each test an unanswered question under the
+same `kind` node overflows it (error 303). So the rules of a context are spread over "lanes":
+after the `kind` test each rule tests one `lane.<k>` property, which every assessment fact
+carries, so no node has more than about the square root of the rule count as children.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.conditions import FALSE, TRUE, Expr, and_, split_for_durable
@@ -38,6 +45,8 @@ class Program:
     ruleset: str
     definition: dict[str, dict[str, Any]]  # durable rule name -> {"all": [...], "pri": n}
     actions: dict[str, Action]
+    lanes: int = 1
+    lane_facts: dict[str, int] = field(default_factory=dict)  # added to every assessment fact
 
 
 def guarded(kind: str, expr: Expr) -> dict[str, Any] | None:
@@ -53,17 +62,18 @@ def ruleset_name(pack: RulePack, context: str) -> str:
     return f"{context}@{pack.hash[:12]}"
 
 
+MAX_LANES = 32
+
+
 def compile_program(pack: RulePack, context: str) -> Program:
-    definition: dict[str, dict[str, Any]] = {}
-    actions: dict[str, Action] = {}
+    entries: list[tuple[str, dict[str, Any], int, Action]] = []
 
     def add(name: str, cond: dict[str, Any] | None, pri: int, action: Action) -> None:
         if cond is None:
             return
         for i, part in enumerate(split_for_durable(cond)):
             key = name if i == 0 else f"{name}.{i + 1}"  # parts share the action (deduplicated)
-            definition[key] = {"all": [{"m": part}], "pri": pri}
-            actions[key] = action
+            entries.append((key, part, pri, action))
 
     for loaded in pack.rules_for(context):
         compiled = loaded.compiled[context]
@@ -80,6 +90,27 @@ def compile_program(pack: RulePack, context: str) -> Program:
         else:
             add(prule.id, guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
 
+    on_assessment = [e for e in entries if _kind_of(e[1]) == context]
+    lanes = max(1, min(MAX_LANES, math.ceil(math.sqrt(len(on_assessment)))))
+    definition: dict[str, dict[str, Any]] = {}
+    actions: dict[str, Action] = {}
+    for i, (name, cond, pri, action) in enumerate(entries):
+        if _kind_of(cond) == context:
+            cond = _in_lane(cond, on_assessment.index((name, cond, pri, action)) % lanes)
+        definition[name] = {"all": [{"m": cond}], "pri": pri}
+        actions[name] = action
     definition["catch-all"] = {"all": [{"m": {"kind": context}}], "pri": PRI_CATCH_ALL}
     actions["catch-all"] = Action("catch", "catch-all")
-    return Program(context, ruleset_name(pack, context), definition, actions)
+    return Program(context, ruleset_name(pack, context), definition, actions, lanes,
+                   {f"lane.{k}": 1 for k in range(lanes)})
+
+
+def _kind_of(cond: dict[str, Any]) -> str:
+    first = cond["$and"][0] if "$and" in cond else cond
+    return first["kind"]
+
+
+def _in_lane(cond: dict[str, Any], lane: int) -> dict[str, Any]:
+    """The condition with a `lane.<k>` test right after its `kind` discriminator."""
+    items = cond["$and"] if "$and" in cond else [cond]
+    return {"$and": [items[0], {f"lane.{lane}": 1}, *items[1:]]}

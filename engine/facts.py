@@ -29,8 +29,9 @@ from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
 
 NA_PREFIX = "na."
 EPOCH = dt.date(1970, 1, 1)
-# durable_rules refuses facts with more than about 250 properties after flattening (error 302).
-MAX_PROPERTIES = 240
+# durable_rules refuses facts with more than 255 properties after flattening (error 302); the
+# compiler adds up to 32 `lane.<k>` properties and the runtime a sid.
+MAX_PROPERTIES = 220
 
 FactKind = Literal["bool", "enum", "enum_list", "int", "date", "text", "count"]
 MODELS: dict[str, type[BaseModel]] = {

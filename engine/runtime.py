@@ -79,7 +79,7 @@ class Engine:
             self._runs[sid] = raw
             unhandled = False
             try:
-                self._host.assert_fact(program.ruleset, {**fact, "sid": sid})
+                self._host.assert_fact(program.ruleset, {**fact, **program.lane_facts, "sid": sid})
                 state = self._host.get_state(program.ruleset, sid)
             except MessageNotHandledException:
                 unhandled = True

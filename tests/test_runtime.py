@@ -121,13 +121,13 @@ def _signature(record) -> tuple:
 
 def test_eight_threads_give_exactly_the_serial_results():
     cases = [service.load_assessment(p) for p in CASE_STUDIES]
-    serial = [_signature(service.assess(c)) for c in cases]
+    serial = [_signature(service.evaluate(c)) for c in cases]
     results: dict[int, list] = {}
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
         try:
-            results[n] = [_signature(service.assess(cases[(n + i) % len(cases)]))
+            results[n] = [_signature(service.evaluate(cases[(n + i) % len(cases)]))
                           for i in range(60)]
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
