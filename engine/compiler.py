@@ -90,13 +90,15 @@ def compile_program(pack: RulePack, context: str) -> Program:
         else:
             add(prule.id, guarded(on, expr), PRI_OUTCOME, Action("outcome", prule.id, prule.outcome))
 
-    on_assessment = [e for e in entries if _kind_of(e[1]) == context]
-    lanes = max(1, min(MAX_LANES, math.ceil(math.sqrt(len(on_assessment)))))
+    on_assessment = sum(1 for e in entries if _kind_of(e[1]) == context)
+    lanes = max(1, min(MAX_LANES, math.ceil(math.sqrt(on_assessment))))
     definition: dict[str, dict[str, Any]] = {}
     actions: dict[str, Action] = {}
-    for i, (name, cond, pri, action) in enumerate(entries):
+    placed = 0
+    for name, cond, pri, action in entries:
         if _kind_of(cond) == context:
-            cond = _in_lane(cond, on_assessment.index((name, cond, pri, action)) % lanes)
+            cond = _in_lane(cond, placed % lanes)
+            placed += 1
         definition[name] = {"all": [{"m": cond}], "pri": pri}
         actions[name] = action
     definition["catch-all"] = {"all": [{"m": {"kind": context}}], "pri": PRI_CATCH_ALL}

@@ -14,7 +14,7 @@ NOT_REMEDIABLE = {"assessed_on"}
 def fix_of(loaded: LoadedRule) -> dict[str, Any]:
     """A rule's remedy as answers: its `fix:`, or else the answers of its first passing case."""
     answers: dict[str, Any] = {}
-    if loaded.rule.fix is not None:
+    if loaded.rule.fix is not None:  # `{}` means no change of answers remedies it
         answers = loaded.rule.fix
     else:
         answers = next((c.facts for c in loaded.rule.cases if c.expect == "passes"), {})

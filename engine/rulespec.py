@@ -58,7 +58,8 @@ class Rule(_Strict):
     fix: dict[str, Any] | None = Field(
         default=None,
         description="Answers that carry out the remedy (for 'what would change this decision'); "
-        "a list answer may be `{add: [...]}` or `{remove: [...]}`. Default: the first passing case",
+        "a list answer may be `{add: [...]}` or `{remove: [...]}`. Default: the first passing case. "
+        "`{}` says no change of answers is a remedy (e.g. respect a refusal: do not proceed)",
     )
     replaces: list[str] = Field(default_factory=list, description="Retired ids this rule took over")
 

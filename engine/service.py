@@ -118,11 +118,11 @@ def assess(assessment: AnyAssessment, pack: RulePack | None = None,
     pack = pack or default_pack()
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     record = evaluate(assessment, pack, now)
-    steps = what_would_change(assessment.model_dump(mode="json", exclude_none=True), record, pack,
-                              lambda data: evaluate(validate_assessment(data), pack, now))
-    if not steps:
+    steps, stuck = what_would_change(assessment.model_dump(mode="json", exclude_none=True), record,
+                                     pack, lambda data: evaluate(validate_assessment(data), pack, now))
+    if not steps and not stuck:
         return record
-    return seal(record.model_copy(update={"what_would_change": steps}))
+    return seal(record.model_copy(update={"what_would_change": steps, "what_would_not_change": stuck}))
 
 
 _DEFAULT: dict[str, RulePack] = {}

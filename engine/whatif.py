@@ -37,7 +37,8 @@ def _answers(pack: RulePack, rule_ids: list[str]) -> dict[str, Any]:
 
 
 def what_would_change(data: dict[str, Any], record: DecisionRecord, pack: RulePack,
-                      evaluate: Evaluate) -> list[ChangeStep]:
+                      evaluate: Evaluate) -> tuple[list[ChangeStep], str | None]:
+    """The proven steps, and a sentence on any finding that no change of answers remedies."""
     order = list(pack.policy.outcome_order)
 
     def better(a: DecisionRecord, b: DecisionRecord) -> bool:
@@ -49,6 +50,9 @@ def what_would_change(data: dict[str, Any], record: DecisionRecord, pack: RulePa
         if current.outcome in FINAL:
             break
         chosen = _holding_back(current, pack)
+        final = [r for r in chosen if not fix_of(pack.rules[r])]
+        if final:
+            return steps, " ".join(f"{r}: {pack.rules[r].rule.remedy.strip()}" for r in final)
         found: tuple[dict[str, Any], DecisionRecord] | None = None
         for _round in range(MAX_ROUNDS):
             if not chosen:
@@ -81,4 +85,4 @@ def what_would_change(data: dict[str, Any], record: DecisionRecord, pack: RulePa
                              answers=fix_of(pack.rules[r])) for r in chosen],
             proof_record_hash=result.record_hash))
         data, current = trial, result
-    return steps
+    return steps, None

@@ -49,6 +49,8 @@ def _fix_cases():
     from engine.remedies import fix_of
 
     for rid, loaded in sorted(PACK.rules.items()):
+        if loaded.rule.fix == {}:
+            continue  # no change of answers remedies it: see the test below
         for case in loaded.rule.cases:
             if case.expect == "fires":
                 yield rid, loaded, case, fix_of(loaded)
@@ -64,3 +66,11 @@ def test_each_rules_remedy_stops_it_firing(rid, loaded, case, fix):
         fact = case_fact(ctx, apply_to_answers(case.facts, fix))
         raw = engine().evaluate(program_for(PACK, ctx), fact)
         assert rid not in raw.fired and rid not in raw.unknown, (rid, ctx)
+
+
+def test_only_named_rules_say_no_change_of_answers_remedies_them():
+    # `fix: {}` is for findings whose only remedy is not to proceed (e.g. respecting the refusal
+    # of an informal patient with capacity); each one must be a deliberate, reviewed choice.
+    final = {rid for rid, loaded in PACK.rules.items() if loaded.rule.fix == {}}
+    assert final == {"P2-IND-019"}
+    assert all(PACK.rules[rid].rule.severity == "blocker" for rid in final)

@@ -123,6 +123,8 @@ class DecisionRecord(_Frozen):
     open_questions: list[OpenQuestion]
     not_applicable: list[NotApplicableAnswer]
     what_would_change: list[ChangeStep] = Field(default_factory=list)
+    what_would_not_change: str | None = Field(
+        default=None, description="Findings no change of answers can remedy, and why")
     crosswalk: list[CrosswalkEntry] = Field(default_factory=list)
     scope_note: str | None = None
     review_date: dt.date | None = None
