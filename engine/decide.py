@@ -200,8 +200,20 @@ def _review(pack: RulePack, assessment: BaseModel, context: str) -> tuple[dt.dat
     if sources is None:
         return None, None
     assessed_on: dt.date = assessment.assessed_on  # type: ignore[attr-defined]
+    profile = pack.profile.name
     candidates = [(assessed_on + dt.timedelta(days=sources.default_days),
-                   f"{sources.default_days} days after assessment ({pack.profile.name} profile)")]
+                   f"{sources.default_days} days after assessment ({profile} profile)")]
+    category = assessment.technology.category  # type: ignore[attr-defined]
+    if category in sources.by_category:
+        days = sources.by_category[category]
+        candidates.append((assessed_on + dt.timedelta(days=days),
+                           f"{days} days after assessment for {category} ({profile} profile)"))
+    services = _get(assessment, "service.service_types") or [_get(assessment, "patient.service_type")]
+    for service in services:
+        if service in sources.by_service_type:
+            days = sources.by_service_type[service]
+            candidates.append((assessed_on + dt.timedelta(days=days),
+                               f"{days} days after assessment for {service} ({profile} profile)"))
     for path in sources.from_facts:
         value = _get(assessment, path)
         if isinstance(value, dt.date):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from engine.catalog import Citation
-from engine.models.vocab import Context, Outcome, Severity, Verdict
+from engine.models.vocab import Category, Context, Outcome, ServiceType, Severity, Verdict
 
 RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
 CONTEXT_CODES = {"PRO": ("procurement",), "IND": ("individual_use",),
@@ -111,6 +111,10 @@ class DecisionPolicy(_Strict):
 
 class ReviewSources(_Strict):
     default_days: int = Field(ge=1, le=3650)
+    by_category: dict[Category, int] = Field(
+        default_factory=dict, description="Shorter intervals (days) for kinds of technology")
+    by_service_type: dict[ServiceType, int] = Field(
+        default_factory=dict, description="Shorter intervals (days) for types of service")
     from_facts: list[str] = Field(default_factory=list)
     plus_days: dict[str, int] = Field(
         default_factory=dict, description="Date facts that fall due a number of days later"
