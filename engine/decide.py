@@ -120,8 +120,8 @@ def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
         raise EngineFailure("the decision policy proposed no outcome (is its default rule missing?)")
     best = min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
     reason = next(p.rule.reason for p in pack.policy_rules if p.rule.id == best["by"])
-    same = sorted({o["target"] or o["rule"] for o in raw.outcomes
-                   if o["outcome"] == best["outcome"] and (o["target"] or o["rule"])})
+    same = sorted({o["target"] for o in raw.outcomes
+                   if o["outcome"] == best["outcome"] and o["target"]})
     if same:
         reason = f"{reason} ({', '.join(same)})"
     return best["outcome"], reason
@@ -139,7 +139,8 @@ def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw, view: Fact
         if given:
             worst = min(order.index(v["verdict"]) for v in given)
             verdict = order[worst]
-            ids = sorted({v["rule"] for v in given if order.index(v["verdict"]) == worst})
+            ids = sorted({rid for v in given if order.index(v["verdict"]) == worst
+                          for rid in raw.sources[tuple(v["source"].split("|"))]})
             by = next(v["by"] for v in given if order.index(v["verdict"]) == worst)
             reason = f"{reasons[by]}: " + "; ".join(f"{i} {rules[i].rule.title}" for i in ids)
         elif mine and all(_not_applicable(r, view, context) for r in mine):
@@ -223,4 +224,6 @@ def _review(pack: RulePack, assessment: BaseModel, context: str) -> tuple[dt.dat
         if isinstance(value, dt.date):
             candidates.append((value + dt.timedelta(days=days), f"{path} + {days} days"))
     when, why = min(candidates, key=lambda c: c[0])
+    if when < assessed_on:
+        why = f"{why}; overdue on {assessed_on}"
     return when, why

@@ -26,6 +26,7 @@ from engine.errors import Problem, RulesInvalid
 from engine.facts import FactSpec, encode_answer, fact_specs
 from engine.hashing import sha256_bytes
 from engine.models.vocab import Severity, Verdict
+from engine.remedies import is_relative_date
 from engine.rulespec import (
     CONTEXT_CODES,
     DecisionPolicy,
@@ -248,7 +249,9 @@ def _check_cases(rule: Rule, doc: YamlDocument, loc: tuple, problems: list[Probl
     if rule.fix is not None:
         for ctx in rule.context:
             try:
-                case_fact(ctx, {p: v for p, v in rule.fix.items() if not _is_list_change(v)})
+                _check_relative_dates(ctx, rule.fix)
+                case_fact(ctx, {p: v for p, v in rule.fix.items()
+                                if not _is_list_change(v) and not is_relative_date(v)})
             except ValueError as exc:
                 problems.append(Problem(doc.path, doc.line_of((*loc, "fix")), f"fix ({ctx}): {exc}",
                                         rule.id))
@@ -259,6 +262,18 @@ def _check_cases(rule: Rule, doc: YamlDocument, loc: tuple, problems: list[Probl
             except ValueError as exc:
                 problems.append(Problem(doc.path, doc.line_of((*loc, "cases", k)),
                                         f"case {case.name or k + 1} ({ctx}): {exc}", rule.id))
+
+
+def _check_relative_dates(context: str, fix: dict[str, Any]) -> None:
+    specs = fact_specs(context)
+    for path, value in fix.items():
+        if not is_relative_date(value):
+            continue
+        for p in (path, value["from"]):
+            if p not in specs or specs[p].kind != "date":
+                raise ValueError(f"{p!r} is not a date question; `from:` needs two dates")
+        if not isinstance(value.get("plus_days", 0), int):
+            raise ValueError(f"{path}: plus_days must be a whole number")
 
 
 def _is_list_change(value: Any) -> bool:

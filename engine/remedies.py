@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
-from engine.pack import LoadedRule
+if TYPE_CHECKING:  # pack imports this module to check `fix:` answers
+    from engine.pack import LoadedRule
 
 # The assessment date is when the assessment was made, not something a remedy can change.
 NOT_REMEDIABLE = {"assessed_on"}
@@ -21,6 +23,22 @@ def fix_of(loaded: LoadedRule) -> dict[str, Any]:
     return {k: v for k, v in answers.items() if k not in NOT_REMEDIABLE}
 
 
+def is_relative_date(value: Any) -> bool:
+    """`{from: <date question>, plus_days: n}`: a date a remedy sets relative to another answer
+    (e.g. reassess capacity on the day of the assessment), so remedies never go stale."""
+    return isinstance(value, dict) and "from" in value and set(value) <= {"from", "plus_days"}
+
+
+def _resolve(value: Any, lookup: Any) -> Any:
+    if not is_relative_date(value):
+        return value
+    base = lookup(value["from"])
+    if base is None:
+        return None
+    day = base if isinstance(base, dt.date) else dt.date.fromisoformat(str(base))
+    return (day + dt.timedelta(days=value.get("plus_days", 0))).isoformat()
+
+
 def _merge(current: Any, change: Any) -> Any:
     if isinstance(change, dict) and set(change) <= {"add", "remove"} and change:
         items = list(current) if isinstance(current, list) else []
@@ -33,14 +51,17 @@ def apply_to_answers(answers: dict[str, Any], fix: dict[str, Any]) -> dict[str, 
     """A rule case's dotted answers with the fix applied."""
     out = dict(answers)
     for path, change in fix.items():
-        out[path] = _merge(out.get(path), change)
-    return out
+        out[path] = _merge(out.get(path), _resolve(change, answers.get))
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def apply_to_assessment(data: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
     """An assessment (as a JSON-ready dict) with the fix applied at each dotted path."""
     out = copy.deepcopy(data)
     for path, change in fix.items():
+        change = _resolve(change, lambda p: _lookup(data, p))
+        if change is None:
+            continue
         *parents, leaf = path.split(".")
         node = out
         for part in parents:
@@ -49,3 +70,12 @@ def apply_to_assessment(data: dict[str, Any], fix: dict[str, Any]) -> dict[str, 
             node = node[part]
         node[leaf] = _merge(node.get(leaf), change)
     return out
+
+
+def _lookup(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node

@@ -40,6 +40,8 @@ class Raw:
     fired: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     verdicts: list[dict[str, str]] = field(default_factory=list)
+    # which rules stand behind each derived (kind, target, severity) fact
+    sources: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
     outcomes: list[dict[str, str]] = field(default_factory=list)
     seen: set[tuple[str, ...]] = field(default_factory=set)
     actions: int = 0
@@ -150,17 +152,20 @@ def _rule_result(fact_kind: str, bucket: str) -> Callable[..., None]:
         getattr(raw, bucket).append(act.ref)
         severity, targets = info[act.ref]
         for target in targets:
-            _derive(c, {"kind": fact_kind, "rule": act.ref, "severity": severity, "target": target})
+            rules = raw.sources.setdefault((fact_kind, target, severity), [])
+            rules.append(act.ref)
+            if len(rules) == 1:  # one fact per principle and severity is all the policy needs
+                _derive(c, {"kind": fact_kind, "target": target, "severity": severity})
 
     return action
 
 
 def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
     m = c.m
-    if not _first_time(raw, "verdict", action.ref, m.rule, m.target):
+    if not _first_time(raw, "verdict", action.ref, m.kind, m.target, m.severity):
         return
-    raw.verdicts.append({"target": m.target, "verdict": action.value, "rule": m.rule,
-                         "by": action.ref})
+    raw.verdicts.append({"target": m.target, "verdict": action.value, "by": action.ref,
+                         "source": f"{m.kind}|{m.target}|{m.severity}"})
     # One verdict fact per principle and policy rule is enough for the outcome rules to chain on.
     if _first_time(raw, "verdict-fact", action.ref, m.target):
         _derive(c, {"kind": "verdict", "target": m.target, "verdict": action.value, "by": action.ref})
@@ -169,8 +174,7 @@ def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
 def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:
     m = c.m
     raw.outcomes.append({"outcome": action.value, "by": action.ref,
-                         "target": m.target if m.kind == "verdict" else "",
-                         "rule": m.rule if m.kind == "finding" else ""})
+                         "target": m.target or ""})
 
 
 _ACTIONS: dict[str, Callable[..., None]] = {

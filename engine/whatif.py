@@ -68,7 +68,8 @@ def what_would_change(data: dict[str, Any], record: DecisionRecord, pack: RulePa
                 break
             chosen = chosen + extra
         if found is None:
-            break
+            return steps, ("No further change could be proven: carrying out the remedies of "
+                           f"{', '.join(chosen)} did not improve the outcome when re-evaluated.")
         # Drop every remedy the improvement does not need (a minimal set, proven each time).
         for rid in list(chosen):
             rest = [r for r in chosen if r != rid]

@@ -74,3 +74,19 @@ def test_only_named_rules_say_no_change_of_answers_remedies_them():
     final = {rid for rid, loaded in PACK.rules.items() if loaded.rule.fix == {}}
     assert final == {"P2-IND-019"}
     assert all(PACK.rules[rid].rule.severity == "blocker" for rid in final)
+
+
+CONTEXT_FACTS = ("technology.", "service.", "patient.", "assessed_on")
+# Establishing an unknown device class is itself the remedy of P7-PRO-005.
+ESTABLISHED = {"technology.medical_device_class"}
+
+
+def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
+    # A remedy changes what staff do or record, never the facts of the case: a default fix taken
+    # from a passing case that only passes because the product or patient differ is refused.
+    # ("What would change this decision" uses the remedies of blocker and condition rules.)
+    from engine.remedies import fix_of
+
+    bad = {rid: sorted(p for p in fix_of(loaded) if p.startswith(CONTEXT_FACTS) and p not in ESTABLISHED)
+           for rid, loaded in PACK.rules.items() if loaded.rule.severity in ("blocker", "condition")}
+    assert {rid: paths for rid, paths in bad.items() if paths} == {}

@@ -253,6 +253,8 @@ class ProductRecord(Section):
     outcome: v.Outcome | None = q("Outcome of the product decision")
     version: OptionalShortText = q("Product version the product decision covers")
     valid_until: dt.date | None = q("Date the product decision must be reviewed by")
+    covers_this_service: YesNo = q("Does the product decision cover this patient's type of service?")
+    covers_this_version: YesNo = q("Is the product in use the version the product decision covers?")
 
 
 class Patient(Section):
@@ -281,7 +283,7 @@ class Patient(Section):
 class Capacity(Section):
     status: v.CapacityStatus | None = q("Capacity for this decision")
     decision_specific_assessment: YesNo = q(
-        "Was capacity assessed for this decision at this time, and recorded?"
+        "Was capacity assessed for this specific decision (not a general judgement), and recorded?"
     )
     assessed_on: dt.date | None = q("When capacity was assessed")
     gillick_competent: YesNo = q("For under-16s: is the young person Gillick competent?")
@@ -331,6 +333,9 @@ class ProposedUse(Section):
     duration_days: Annotated[int, Field(ge=1, le=3650)] | None = q("For how many days")
     switched_on_by_ward_default: YesNo = q("Is it on for this patient only because the ward default is on?")
     covert: YesNo = q("Would it be used without the patient knowing?")
+    others_in_view_considered: YesNo = q(
+        "Could others be recorded (a baby, a visitor, another patient), and has that been considered?"
+    )
 
 
 class Justification(Section):
