@@ -27,7 +27,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check engine ui tests bench
 	$(BIN)/dtpa rules check
-	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py

@@ -51,3 +51,21 @@ class EngineFailure(DTPAError):
     """durable_rules reported a failure while evaluating (an action raised, or a loop was cut)."""
 
     hint = "This is a defect in DTPA or its rules, not in your input; please report it."
+
+
+class StoreUnavailable(DTPAError):
+    """The database cannot be reached or its URL is wrong."""
+
+    hint = "Check DTPA_DATABASE_URL and that the database server is running."
+
+
+class RecordNotFound(DTPAError):
+    """No stored record has that id."""
+
+    hint = "List the stored records with `dtpa records list`."
+
+
+class StoreConflict(DTPAError):
+    """The request contradicts what is stored (a reused idempotency key, a superseded version ...)."""
+
+    hint = "Nothing was changed; read the message and correct the request."

@@ -67,3 +67,27 @@ def record_text(record: DecisionRecord) -> str:
               f"undecided {len(record.trace.rules_unknown)}; ruleset {record.trace.ruleset}",
               f"Input sha256 {record.input_hash}", f"Record sha256 {record.record_hash}"]
     return "\n".join(lines)
+
+
+def governance_text(view) -> str:  # a engine.store.RecordView
+    """Status, sign-offs and overrides: shown wherever a stored record is shown."""
+    lines = [f"Record {view.row.id} (version {view.row.version}), saved {view.row.created_at[:16]} "
+             f"by {view.row.created_by} ({view.row.created_role})",
+             f"Status: {view.status}"]
+    if view.effective_outcome != view.record.outcome:
+        lines.append(f"Outcome in force: {view.effective_outcome} (overridden; the engine decided "
+                     f"{view.record.outcome})")
+    if view.signoffs:
+        lines.append("Signed off by:")
+        lines += [f"  - {s.name} ({s.role}) on {s.signed_at[:10]}: attests "
+                  + ", ".join(k for k, v in s.attestations.items() if v)
+                  + (f". Comment: {s.comment}" if s.comment else "") for s in view.signoffs]
+    if view.overrides:
+        lines.append("Overrides (the engine's verdict stays on the record):")
+        lines += [_wrap(f"- {o.target}: engine said {o.engine_value}, {o.name} ({o.role}) set "
+                        f"{o.new_value} on {o.created_at[:10]} because: {o.reason}", "  ")
+                  for o in view.overrides]
+    for flag in view.review_flags:
+        lines.append(_wrap(f"Flagged for review on {flag.at[:10]}: "
+                           f"{flag.detail.get('reason', flag.action)}", ""))
+    return "\n".join(lines)

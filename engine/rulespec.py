@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from engine.catalog import Citation
-from engine.models.vocab import Category, Context, Outcome, ServiceType, Severity, Verdict
+from engine.models.vocab import Category, Context, Outcome, Role, ServiceType, Severity, Verdict
 
 RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
 CONTEXT_CODES = {"PRO": ("procurement",), "IND": ("individual_use",),
@@ -128,7 +128,7 @@ class Profile(_Strict):
     description: Prose
     parameters: dict[str, int | str | bool]
     review: dict[Context, ReviewSources]
-    required_signoff_roles: dict[Context, list[str]] = Field(default_factory=dict)
+    required_signoff_roles: dict[Context, list[Role]] = Field(default_factory=dict)
 
 
 class PackHeader(_Strict):

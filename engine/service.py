@@ -13,10 +13,13 @@ from engine.compiler import Program, compile_program
 from engine.decide import build_record, seal
 from engine.errors import InputInvalid, Problem
 from engine.facts import MAX_PROPERTIES, to_fact
+from engine.linking import with_product_record
 from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack, load_pack
+from engine.reevaluate import Progress, Report, reevaluate
 from engine.runtime import Engine
+from engine.store import Database, RecordView, Store, database_url
 from engine.validation import problems_from
 from engine.whatif import what_would_change
 from engine.yamlio import YamlDocument, YamlProblem, parse_text, read_document
@@ -133,3 +136,37 @@ def default_pack() -> RulePack:
     if "pack" not in _DEFAULT:
         _DEFAULT["pack"] = load_pack()
     return _DEFAULT["pack"]
+
+
+# --- records: the store and the governance around each decision -------------------------------
+
+_STORES: dict[str, Store] = {}
+
+
+def open_store(url: str | None = None) -> Store:
+    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), migrated, once per process."""
+    resolved = database_url(url)
+    if resolved not in _STORES:
+        _STORES[resolved] = Store(Database(resolved), required_roles=_required_roles)
+    return _STORES[resolved]
+
+
+def _required_roles(context: str) -> list[str]:
+    return list(default_pack().profile.required_signoff_roles.get(context, []))  # type: ignore[call-overload]
+
+
+def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store | None = None,
+                    pack: RulePack | None = None, idempotency_key: str | None = None,
+                    supersedes: str | None = None, now: dt.datetime | None = None) -> RecordView:
+    """Decide and store: an individual use is first linked to the stored product decision."""
+    store = store or open_store()
+    if isinstance(assessment, IndividualUseCheck):
+        assessment = with_product_record(assessment, store)
+    record = assess(assessment, pack, now)
+    return store.save(assessment.model_dump(mode="json"), record, by, role, idempotency_key,
+                      supersedes)
+
+
+def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePack | None = None,
+                   progress: Progress | None = None) -> Report:
+    return reevaluate(store or open_store(), pack or default_pack(), by, role, evaluate, progress)

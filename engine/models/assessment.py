@@ -253,6 +253,7 @@ class ProductRecord(Section):
     outcome: v.Outcome | None = q("Outcome of the product decision")
     version: OptionalShortText = q("Product version the product decision covers")
     valid_until: dt.date | None = q("Date the product decision must be reviewed by")
+    approved: YesNo = q("Has everyone the local policy requires signed off the product decision?")
     covers_this_service: YesNo = q("Does the product decision cover this patient's type of service?")
     covers_this_version: YesNo = q("Is the product in use the version the product decision covers?")
 

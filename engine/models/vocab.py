@@ -245,6 +245,29 @@ class CarePlanItem(StrEnum):
     alternatives = "alternatives"
 
 
+class Role(StrEnum):
+    """Who may sign or override a decision (the local profile says which roles must sign)."""
+
+    panel_chair = "panel_chair"
+    dpo = "dpo"
+    clinical_safety_officer = "clinical_safety_officer"
+    clinician = "clinician"
+    nurse_in_charge = "nurse_in_charge"
+    lived_experience_representative = "lived_experience_representative"
+    chief_nursing_information_officer = "chief_nursing_information_officer"
+    estates_it_lead = "estates_it_lead"
+    auditor = "auditor"
+
+
+class Attestation(StrEnum):
+    """What a signatory confirms, after the ICO DPIA step 7 and CNIL PIA validation patterns."""
+
+    context_accurate = "context_accurate"
+    risks_understood = "risks_understood"
+    action_plan_agreed = "action_plan_agreed"
+    actions_will_be_done = "actions_will_be_done"
+
+
 class Outcome(StrEnum):
     supported = "supported"
     supported_with_conditions = "supported_with_conditions"

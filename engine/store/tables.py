@@ -1,0 +1,91 @@
+"""The store's tables (SQLAlchemy 2). Rows are written once and never updated: a change to a
+decision is a new version, and every action is an event in the hash-chained audit log.
+Timestamps are ISO 8601 strings in UTC, so they hash the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RecordRow(Base):
+    """One version of a decision record, with the assessment it was made from."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_records_key_version"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "<key>@<version>"
+    key: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    context: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    product: Mapped[str] = mapped_column(String(200), index=True)
+    product_version: Mapped[str | None] = mapped_column(String(200))
+    patient_reference: Mapped[str | None] = mapped_column(String(40))
+    ward: Mapped[str | None] = mapped_column(String(200), index=True)
+    relies_on: Mapped[str | None] = mapped_column(String(40), index=True)
+    outcome: Mapped[str] = mapped_column(String(40), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    review_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    rule_pack_version: Mapped[str] = mapped_column(String(20))
+    rule_pack_hash: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[str] = mapped_column(String(80))
+    input_json: Mapped[str] = mapped_column(Text)
+    record_json: Mapped[str] = mapped_column(Text)
+    input_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_role: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class SignoffRow(Base):
+    __tablename__ = "signoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    signed_at: Mapped[str] = mapped_column(String(32))
+    attestations: Mapped[dict] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class OverrideRow(Base):
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    target: Mapped[str] = mapped_column(String(20))  # a principle or area id, or "outcome"
+    engine_value: Mapped[str] = mapped_column(String(40))
+    new_value: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class EventRow(Base):
+    """An append-only, hash-chained audit event: who did what to which record, and when."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    record_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    detail: Mapped[dict] = mapped_column(JSON)
+    flags_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
