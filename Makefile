@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint bench schemas clean check-python
+.PHONY: run test bench schemas clean check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Error: Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13)."; exit 1; }
@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | check-python
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/dtpa seed
 	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --client.toolbarMode minimal
 
@@ -31,6 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+	scripts/with-postgres.sh $(BIN)/python bench/bench_store.py
 
 schemas: $(STAMP)
 	$(BIN)/dtpa schema --out docs/schemas

@@ -172,6 +172,16 @@ def explain(file: Annotated[Path, typer.Argument(help="Assessment or case study 
 
 
 @app.command()
+def seed(db: DbOpt = None) -> None:
+    """Load the case studies into the store (once; running it again changes nothing)."""
+    try:
+        views = service.seed_case_studies(service.open_store(db))
+    except DTPAError as exc:
+        fail(exc)
+    typer.echo(f"{len(views)} case studies are in the store")
+
+
+@app.command()
 def schema(out: Annotated[Path, typer.Option(help="Folder to write the JSON Schemas to")]
            = Path("docs/schemas")) -> None:
     """Write the JSON Schemas of the inputs and the decision record."""

@@ -170,3 +170,20 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
 def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePack | None = None,
                    progress: Progress | None = None) -> Report:
     return reevaluate(store or open_store(), pack or default_pack(), by, role, evaluate, progress)
+
+
+CASE_STUDIES = Path(__file__).resolve().parent.parent / "case_studies"
+SEEDER = ("DTPA case-study library", "administrator")
+
+
+def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES) -> list[RecordView]:
+    """Load the case studies into a store once (idempotent), each decided exactly as written:
+    individual-use case studies keep their own product facts (they illustrate, they are not
+    linked to a signed-off product record)."""
+    store = store or open_store()
+    views = []
+    for path in sorted(folder.glob("*.yaml")):
+        assessment = load_assessment(path)
+        views.append(store.save(assessment.model_dump(mode="json"), assess(assessment), *SEEDER,
+                                idempotency_key=f"case-study:{path.stem}"))
+    return views

@@ -164,3 +164,18 @@ def test_viewing_a_patient_record_is_audited(store):
     _, events = store.history(use.row.key)
     assert [(e.action, e.actor) for e in events][-1] == ("viewed", "Dr Lee")
     assert [e.action for e in store.history(product.row.key)[1]] == ["created"]
+
+
+def test_seeding_the_case_studies_is_idempotent_and_decides_as_declared(store):
+    import yaml
+
+    first = service.seed_case_studies(store)
+    again = service.seed_case_studies(store)
+    assert [v.row.id for v in first] == [v.row.id for v in again]
+    assert store.count() == len(first) == len(list((ROOT / "case_studies").glob("*.yaml")))
+    for view in first:
+        stem = view.row.idempotency_key.split(":", 1)[1]
+        expected = yaml.safe_load((ROOT / "case_studies" / f"{stem}.yaml").read_text())["expected"]
+        outcomes = expected["outcome"] if isinstance(expected["outcome"], list) else [expected["outcome"]]
+        assert view.record.outcome in outcomes, stem
+    assert store.verify().ok

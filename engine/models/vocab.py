@@ -257,6 +257,7 @@ class Role(StrEnum):
     chief_nursing_information_officer = "chief_nursing_information_officer"
     estates_it_lead = "estates_it_lead"
     auditor = "auditor"
+    administrator = "administrator"
 
 
 class Attestation(StrEnum):

@@ -1,0 +1,97 @@
+"""Store benchmarks, printed as figures: save N records, re-evaluate them, verify the audit chain.
+
+Run: make bench-store   (SQLite in a temporary file; PostgreSQL too when DTPA_TEST_POSTGRES_URL is
+set, as scripts/with-postgres.sh does). Baseline in the same run: evaluating the same records
+without the store, so the ratios show what storing and verifying add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import service  # noqa: E402
+from engine.store import Database, Store  # noqa: E402
+
+
+def rss_mib() -> float:
+    import resource
+
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def run(name: str, url: str, n: int) -> None:
+    store = Store(Database(url), required_roles=service._required_roles)
+    cases = [c for c in (service.load_assessment(p)
+                         for p in sorted((ROOT / "case_studies").glob("*.yaml")))
+             if c.context == "procurement"]
+    pack = service.default_pack()
+
+    t = time.perf_counter()
+    records = [service.evaluate(cases[i % len(cases)], pack) for i in range(n)]
+    evaluate_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for i, record in enumerate(records):
+        assessment = cases[i % len(cases)]
+        store.save(assessment.model_dump(mode="json"), record, "Bench Runner", "panel_chair",
+                   idempotency_key=f"bench-{uuid.uuid4().hex}")
+    save_s = time.perf_counter() - t
+
+    rss0 = rss_mib()
+    t = time.perf_counter()
+    report = service.reevaluate_all("Bench Runner", "panel_chair", store, pack)
+    reeval_s = time.perf_counter() - t
+    rss1 = rss_mib()
+
+    t = time.perf_counter()
+    result = store.verify()
+    verify_s = time.perf_counter() - t
+    assert result.ok and report.checked == n, (result.problems[:3], report.checked)
+
+    print(f"{name:<11}{n:>8}{evaluate_s:>11.1f}s{save_s:>10.1f}s ({save_s / evaluate_s:4.1f}x)"
+          f"{reeval_s:>10.1f}s ({reeval_s / evaluate_s:4.1f}x){verify_s:>10.1f}s"
+          f"{rss1 - rss0:>10.1f} MiB")
+    store.db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    n = parser.parse_args().n
+    print(f"DTPA store benchmark: {n} procurement records (17 case studies' products in turn)")
+    print(f"{'database':<11}{'records':>8}{'evaluate':>12}{'save':>18}{'re-evaluate':>18}"
+          f"{'verify':>11}{'re-eval RSS':>14}")
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", f"sqlite:///{tmp}/bench.sqlite", n)
+    pg = os.environ.get("DTPA_TEST_POSTGRES_URL")
+    if pg:
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = pg.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            run("PostgreSQL", pg.rsplit("/", 1)[0] + f"/{name}", n)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    else:
+        print("PostgreSQL: not measured (set DTPA_TEST_POSTGRES_URL, e.g. via scripts/with-postgres.sh)")
+    print("evaluate = the same records decided without the store (baseline); save = decide nothing, "
+          "store record + audit event in one transaction; re-evaluate = every stored record against "
+          "the pack; verify = audit chain + every record hash")
+
+
+if __name__ == "__main__":
+    main()
