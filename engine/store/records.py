@@ -98,17 +98,32 @@ class Store:
         return row
 
     def _view(self, session: Session, row: RecordRow) -> RecordView:
-        signoffs = session.execute(select(SignoffRow).where(SignoffRow.record_id == row.id)
-                                   .order_by(SignoffRow.id)).scalars().all()
-        overrides = session.execute(select(OverrideRow).where(OverrideRow.record_id == row.id)
-                                    .order_by(OverrideRow.id)).scalars().all()
-        newer = session.execute(select(RecordRow.id).where(
-            RecordRow.key == row.key, RecordRow.version == row.version + 1)).scalar_one_or_none()
-        flags = session.execute(select(EventRow).where(
-            EventRow.record_id == row.id, EventRow.flags_review.is_(True)).order_by(EventRow.seq)
-        ).scalars().all()
-        return RecordView(row, DecisionRecord.model_validate_json(row.record_json), list(signoffs),
-                          list(overrides), newer, self._required(row.context), list(flags))
+        return self._views(session, [row])[0]
+
+    def _views(self, session: Session, rows: list[RecordRow]) -> list[RecordView]:
+        """Views of many records with a handful of queries (not a few per record)."""
+        signoffs: dict[str, list[SignoffRow]] = {}
+        overrides: dict[str, list[OverrideRow]] = {}
+        flags: dict[str, list[EventRow]] = {}
+        later: set[str] = set()
+        for start in range(0, len(rows), 2000):
+            ids = [r.id for r in rows[start:start + 2000]]
+            for s in session.execute(select(SignoffRow).where(SignoffRow.record_id.in_(ids))
+                                     .order_by(SignoffRow.id)).scalars():
+                signoffs.setdefault(s.record_id, []).append(s)
+            for o in session.execute(select(OverrideRow).where(OverrideRow.record_id.in_(ids))
+                                     .order_by(OverrideRow.id)).scalars():
+                overrides.setdefault(o.record_id, []).append(o)
+            for e in session.execute(select(EventRow).where(
+                    EventRow.record_id.in_(ids), EventRow.flags_review.is_(True))
+                    .order_by(EventRow.seq)).scalars():
+                flags.setdefault(e.record_id, []).append(e)
+            keys = {r.key for r in rows[start:start + 2000]}
+            later.update(session.execute(select(RecordRow.id).where(RecordRow.key.in_(keys))).scalars())
+        return [RecordView(r, DecisionRecord.model_validate_json(r.record_json),
+                           signoffs.get(r.id, []), overrides.get(r.id, []),
+                           f"{r.key}@{r.version + 1}" if f"{r.key}@{r.version + 1}" in later else None,
+                           self._required(r.context), flags.get(r.id, [])) for r in rows]
 
     def get(self, ref: str, viewer: tuple[str, str] | None = None) -> RecordView:
         """A record; opening an individual (patient) record as a person is an audit event."""
@@ -150,7 +165,7 @@ class Store:
             if outcome:
                 query = query.where(RecordRow.outcome == outcome)
             rows = session.execute(query.order_by(RecordRow.created_at)).scalars().all()
-            return [self._view(session, r) for r in rows]
+            return self._views(session, list(rows))
 
     # --- writing -------------------------------------------------------------------------
 
