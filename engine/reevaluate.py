@@ -16,6 +16,7 @@ from engine.pack import RulePack
 from engine.store import RecordView, Store, audit
 
 Progress = Callable[[int, int], None]
+BATCH = 500  # records re-evaluated per read, so memory stays flat however many are stored
 
 
 @dataclass
@@ -50,31 +51,38 @@ def _compare(view: RecordView, new: DecisionRecord) -> Change | None:
 
 def reevaluate(store: Store, pack: RulePack, by: str, role: str,
                evaluate: Callable, progress: Progress | None = None) -> Report:
+    report = Report()
+    ids = store.latest_ids()
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        for view in store.views(ids[start:start + BATCH]):
+            done += 1
+            _one(store, pack, by, role, evaluate, view, report)
+            if progress:
+                progress(done, len(ids))
+    return report
+
+
+def _one(store: Store, pack: RulePack, by: str, role: str, evaluate: Callable, view: RecordView,
+         report: Report) -> None:
     from engine.service import validate_assessment
 
-    report = Report()
-    views = store.latest()
-    for i, view in enumerate(views, 1):
-        report.checked += 1
-        try:
-            assessment = validate_assessment(json.loads(view.row.input_json))
-            new = evaluate(assessment, pack)
-        except (InputInvalid, ValidationError) as exc:
-            report.failed.append((view.row.id, str(exc).splitlines()[0]))
-            continue
-        change = _compare(view, new)
-        if change is None:
-            report.unchanged += 1
-        else:
-            report.changes.append(change)
-            with store.db.write() as session:
-                audit.append(session, by, role, "reevaluated", view.row.id, {
-                    "reason": f"rule pack {pack.header.version} ({pack.hash[:12]}) would decide "
-                              f"{change.after} instead of {change.before}",
-                    "from": change.before, "to": change.after,
-                    "verdicts": {k: list(v) for k, v in change.verdicts.items()},
-                    "newly_fired": change.newly_fired, "no_longer_fired": change.no_longer_fired,
-                    "rule_pack_hash": pack.hash}, flags_review=True)
-        if progress:
-            progress(i, len(views))
-    return report
+    report.checked += 1
+    try:
+        new = evaluate(validate_assessment(json.loads(view.row.input_json)), pack)
+    except (InputInvalid, ValidationError) as exc:
+        report.failed.append((view.row.id, str(exc).splitlines()[0]))
+        return
+    change = _compare(view, new)
+    if change is None:
+        report.unchanged += 1
+        return
+    report.changes.append(change)
+    with store.db.write() as session:
+        audit.append(session, by, role, "reevaluated", view.row.id, {
+            "reason": f"rule pack {pack.header.version} ({pack.hash[:12]}) would decide "
+                      f"{change.after} instead of {change.before}",
+            "from": change.before, "to": change.after,
+            "verdicts": {k: list(v) for k, v in change.verdicts.items()},
+            "newly_fired": change.newly_fired, "no_longer_fired": change.no_longer_fired,
+            "rule_pack_hash": pack.hash}, flags_review=True)

@@ -148,6 +148,21 @@ class Store:
                                      .order_by(EventRow.seq)).scalars().all()
             return list(rows), list(events)
 
+    def latest_ids(self) -> list[str]:
+        """Ids of the current version of every record, oldest first (cheap: no records parsed)."""
+        with self.db.read() as session:
+            newest = select(RecordRow.key, func.max(RecordRow.version).label("v")).group_by(
+                RecordRow.key).subquery()
+            return list(session.execute(select(RecordRow.id).join(
+                newest, (RecordRow.key == newest.c.key) & (RecordRow.version == newest.c.v))
+                .order_by(RecordRow.created_at)).scalars())
+
+    def views(self, ids: list[str]) -> list[RecordView]:
+        with self.db.read() as session:
+            rows = session.execute(select(RecordRow).where(RecordRow.id.in_(ids))).scalars().all()
+            order = {rid: i for i, rid in enumerate(ids)}
+            return self._views(session, sorted(rows, key=lambda r: order[r.id]))
+
     def latest(self, context: str | None = None, product: str | None = None,
                ward: str | None = None, outcome: str | None = None) -> list[RecordView]:
         """The current (not superseded) version of every record, filtered."""
