@@ -26,12 +26,14 @@ run: $(STAMP)
 		--browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: $(STAMP)
+	scripts/system-deps.sh
 	$(BIN)/ruff check engine ui tests bench
 	$(BIN)/dtpa rules check
 	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+	$(BIN)/python bench/bench_exports.py
 	scripts/with-postgres.sh $(BIN)/python bench/bench_store.py
 
 schemas: $(STAMP)

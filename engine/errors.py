@@ -38,7 +38,7 @@ class DTPAError(Exception):
 class InputInvalid(DTPAError):
     """An assessment (YAML/JSON file or form) does not match the model."""
 
-    hint = "Correct the fields named above and run the assessment again."
+    hint = "Correct the input named above and try again."
 
 
 class RulesInvalid(DTPAError):

@@ -129,6 +129,10 @@ class Profile(_Strict):
     parameters: dict[str, int | str | bool]
     review: dict[Context, ReviewSources]
     required_signoff_roles: dict[Context, list[Role]] = Field(default_factory=dict)
+    condition_owners: dict[str, Role] = Field(
+        default_factory=dict, description="Who owns a condition, by principle or practice area")
+    condition_due_days: int = Field(default=30, ge=1, le=365,
+                                    description="Days after the decision by which a condition is due")
 
 
 class PackHeader(_Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,65 @@ def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES) -
         views.append(store.save(assessment.model_dump(mode="json"), assess(assessment), *SEEDER,
                                 idempotency_key=f"case-study:{path.stem}"))
     return views
+
+
+# --- exports --------------------------------------------------------------------------------
+
+EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "json": ".json", "fhir": ".fhir.json"}
+
+
+def render_export(record: DecisionRecord, kind: str, gov=None,
+                  assessment: dict[str, Any] | None = None) -> bytes:
+    """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle."""
+    from engine.export.easyread import easy_read_pdf
+    from engine.export.fhir import fhir_bundle
+    from engine.export.pdf import audit_pdf
+
+    if kind == "pdf":
+        return audit_pdf(record, gov)
+    if kind == "easy-read":
+        return easy_read_pdf(record, assessment or {})
+    if kind == "json":
+        return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False).encode()
+    if kind == "fhir":
+        return json.dumps(fhir_bundle(record, gov, assessment), indent=2, ensure_ascii=False).encode()
+    raise InputInvalid(f"unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
+
+
+def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None = None) -> tuple[bytes, str]:
+    """Export a stored record (with its sign-offs, overrides and audit trail); audited."""
+    from engine.export.documents import governance
+
+    store = store or open_store()
+    view = store.get(ref)
+    data = render_export(view.record, kind, governance(view, store, default_pack().profile),
+                         json.loads(view.row.input_json))
+    store.record_export(view.row.id, by, role, kind)
+    return data, view.row.id + EXPORT_KINDS[kind]
+
+
+def export_file(path: Path, kind: str, pack: RulePack | None = None) -> tuple[bytes, str]:
+    """Export the decision on an assessment file that is not stored (no governance yet)."""
+    assessment = load_assessment(path)
+    record = assess(assessment, pack)
+    return render_export(record, kind, None, assessment.model_dump(mode="json")), \
+        Path(path).stem + EXPORT_KINDS[kind]
+
+
+def select_records(store: Store, product: str | None = None, ward: str | None = None,
+                   since: dt.date | None = None, until: dt.date | None = None) -> list[RecordView]:
+    views = store.latest(product=product, ward=ward)
+    return [v for v in views if (since is None or v.row.assessed_on >= since)
+            and (until is None or v.row.assessed_on <= until)]
+
+
+def export_bundle(views: list[RecordView], title: str, by: str, role: str, store: Store,
+                  progress=None) -> tuple[bytes, str]:
+    """A bundle PDF of many records and the CSV of their open conditions; each export audited."""
+    from engine.export.documents import bundle_pdf, conditions_csv
+
+    profile = default_pack().profile
+    pdf = bundle_pdf(views, store, profile, title, progress)
+    for v in views:
+        store.record_export(v.row.id, by, role, "bundle")
+    return pdf, conditions_csv(views, profile)

@@ -1,0 +1,116 @@
+"""Assembling exports from stored records: governance, condition owners, bundles, safe names."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph
+
+from engine.errors import InputInvalid
+from engine.export.pdf import (
+    ATTACHMENT,
+    Governance,
+    _styles,
+    _table,
+    attach,
+    build,
+    story,
+    verification_story,
+)
+from engine.models.record import DecisionRecord
+from engine.rulespec import Profile
+
+Progress = Callable[[int, int], None]
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+def safe_output(folder: Path, name: str) -> Path:
+    """A file in `folder` named after `name`, never outside it (no separators, no `..`)."""
+    cleaned = _UNSAFE.sub("_", name).strip("._") or "export"
+    folder = folder.resolve()
+    path = (folder / cleaned[:120]).resolve()
+    if path.parent != folder:
+        raise InputInvalid(f"output name {name!r} would leave the folder {folder}")
+    return path
+
+
+def condition_plan(record: DecisionRecord, profile: Profile) -> list[dict[str, Any]]:
+    """Owner and due date of each condition, from the local profile."""
+    due = (record.evaluated_at.date() + dt.timedelta(days=profile.condition_due_days)).isoformat()
+    plan = []
+    for c in record.conditions:
+        target = next(iter([*c.principles, *c.areas]), "")
+        plan.append({"rule": c.rule_id, "owner": profile.condition_owners.get(target, "panel_chair"),
+                     "due": due, "target": target, "remedy": c.remedy})
+    return plan
+
+
+def governance(view, store, profile: Profile) -> Governance:  # view: RecordView
+    _, events = store.history(view.row.id)
+    return Governance(
+        record_id=view.row.id, decided_by=f"{view.row.created_by} ({view.row.created_role})",
+        status=view.status, effective_outcome=view.effective_outcome,
+        signoffs=[{"name": s.name, "role": s.role, "signed_at": s.signed_at,
+                   "attestations": s.attestations, "comment": s.comment} for s in view.signoffs],
+        overrides=[{"target": o.target, "engine": o.engine_value, "to": o.new_value, "by": o.name,
+                    "role": o.role, "reason": o.reason, "at": o.created_at} for o in view.overrides],
+        events=[{"seq": e.seq, "at": e.at, "action": e.action, "actor": e.actor, "role": e.role,
+                 "hash": e.hash} for e in events if e.record_id == view.row.id],
+        conditions=condition_plan(view.record, profile))
+
+
+def bundle_pdf(views: list, store, profile: Profile, title: str,
+               progress: Progress | None = None) -> bytes:
+    """One PDF with an index and every record, for a product, a ward or a period."""
+    s = _styles()
+    index = [["Record", "Subject", "Outcome in force", "Status", "Review by"]]
+    for v in views:
+        subject = v.row.product + (f" / {v.row.patient_reference}" if v.row.patient_reference else "")
+        index.append([v.row.id, subject, v.effective_outcome, v.status, str(v.row.review_date or "-")])
+    flowables = [Paragraph(title, s["h1"]),
+                 Paragraph(f"{len(views)} record(s), exported "
+                           f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", s["body"]),
+                 _table(index, [32 * mm, 58 * mm, 34 * mm, 34 * mm, 22 * mm], s)]
+    records = []
+    for i, v in enumerate(views, 1):
+        flowables.append(PageBreak())
+        flowables += story(v.record, governance(v, store, profile), s)
+        flowables += verification_story(v.record, s)
+        records.append(v.record.model_dump(mode="json"))
+        if progress:
+            progress(i, len(views))
+    pdf = build(flowables, title=title, author="DTPA", subject=title,
+                footer=f"DTPA bundle · {title}")
+    return attach(pdf, {"bundle.json": json.dumps(records, indent=2, ensure_ascii=False).encode()},
+                  {"/DTPABundleRecords": str(len(views))})
+
+
+def conditions_csv(views: list, profile: Profile) -> str:
+    """Every open condition and action across the records, for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["record", "subject", "ward", "outcome_in_force", "rule", "principle_or_area",
+                     "condition", "owner", "due", "record_status"])
+    for v in views:
+        for c in condition_plan(v.record, profile):
+            writer.writerow([v.row.id, v.row.product, v.row.ward or "", v.effective_outcome,
+                             c["rule"], c["target"], _cell(c["remedy"]), c["owner"], c["due"],
+                             v.status])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet would run a cell starting with = + - @ as a formula.
+    return "'" + text if text[:1] in "=+-@" else text
+
+
+__all__ = ["ATTACHMENT", "bundle_pdf", "condition_plan", "conditions_csv", "governance",
+           "safe_output"]

@@ -1,0 +1,281 @@
+"""The audit PDF of one decision record (reportlab), with the record attached as JSON (pypdf).
+
+Sections (each bookmarked): cover, verdicts, findings, conditions, open questions, answers
+marked not applicable, what would change this decision, sign-offs and overrides, audit trail,
+verification. Fonts are embedded DejaVu; every page is numbered and carries the record id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypdf import PdfWriter
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Flowable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from engine import __version__
+from engine.export.text import BOLD, FONT, MONO, para, register_fonts
+from engine.models.record import DecisionRecord
+from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS
+
+ATTACHMENT = "decision_record.json"
+GOVERNANCE = "governance.json"
+HASH_KEY = "/DTPARecordSHA256"
+ID_KEY = "/DTPARecordId"
+
+
+@dataclass
+class Governance:
+    """What the store knows about a record beyond the record itself (all optional)."""
+
+    record_id: str | None = None
+    decided_by: str | None = None
+    status: str | None = None
+    effective_outcome: str | None = None
+    signoffs: list[dict[str, Any]] = field(default_factory=list)
+    overrides: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[dict[str, Any]] = field(default_factory=list)  # rule, owner, due
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, alignment=TA_LEFT,
+                          splitLongWords=True)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=15, leading=19,
+                             spaceBefore=6, spaceAfter=6, textColor=colors.HexColor("#005eb8")),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=10.5, leading=14,
+                             spaceBefore=8, spaceAfter=2),
+        "outcome": ParagraphStyle("outcome", parent=base, fontName=BOLD, fontSize=13, leading=17,
+                                  spaceBefore=6, spaceAfter=6),
+    }
+
+
+class _Doc(SimpleDocTemplate):
+    """Adds a bookmark (outline entry) for every heading as it is laid out."""
+
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's hook name
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "h2"):
+            level = 0 if flowable.style.name == "h1" else 1
+            key = f"h{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.getPlainText()[:120], key, level=level, closed=True)
+
+
+def _table(rows: list[list[Any]], widths: list[float], style: dict[str, ParagraphStyle],
+           head: bool = True) -> Table:
+    cells = [[c if isinstance(c, Flowable) else Paragraph(para(c, 600), style["small"]) for c in row]
+             for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1 if head else 0)
+    commands = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), FONT)]  # else the table sets up base-14 Helvetica
+    if head:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edee")))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The flowables of one record (also used for each record of a bundle)."""
+    out: list[Flowable] = []
+    ctx = record.record_type
+    sub = record.subject
+    out.append(Paragraph(para(f"{CONTEXT_WORDS[ctx]}: {record.title or sub.product}"), s["h1"]))
+    out.append(Paragraph(para(OUTCOME_WORDS[ctx][record.outcome]), s["outcome"]))
+    out.append(Paragraph(para(f"Because: {record.outcome_reason}"), s["body"]))
+    if gov.effective_outcome and gov.effective_outcome != record.outcome:
+        out.append(Paragraph(para(f"Outcome in force after override: {gov.effective_outcome} "
+                                  f"(the engine decided {record.outcome})"), s["body"]))
+    subject = f"{sub.product}" + (f", version {sub.version}" if sub.version else "") + \
+        (f" ({sub.vendor})" if sub.vendor else "")
+    cover = [["Record", gov.record_id or "not stored"], ["Subject", subject]]
+    if sub.patient_reference:
+        cover.append(["Patient (pseudonymous)", f"{sub.patient_reference}"
+                      + (f", {sub.ward}" if sub.ward else "")])
+    if record.relies_on:
+        cover.append(["Relies on product decision", record.relies_on])
+    cover += [["Assessed on", str(record.assessed_on)],
+              ["Evaluated at", record.evaluated_at.isoformat()],
+              ["Review by", f"{record.review_date or '-'} ({record.review_basis or ''})"],
+              ["Decided by", gov.decided_by or "-"],
+              ["Status", gov.status or "not stored"],
+              ["Signed by", "; ".join(f"{x['name']} ({x['role']}, {x['signed_at'][:10]})"
+                                      for x in gov.signoffs) or "nobody yet"],
+              ["Rule pack", f"{record.rule_pack.name} {record.rule_pack.version}, "
+                            f"profile {record.rule_pack.profile}"],
+              ["Rule pack SHA-256", record.rule_pack.hash],
+              ["Input SHA-256", record.input_hash],
+              ["Record SHA-256", record.record_hash]]
+    out.append(Spacer(1, 4))
+    out.append(_table(cover, [45 * mm, 125 * mm], s, head=False))
+    if record.scope_note:
+        out += [Spacer(1, 4), Paragraph(para(record.scope_note), s["body"])]
+
+    out.append(Paragraph("Verdicts by principle and practice area", s["h1"]))
+    overridden = {o["target"]: o for o in gov.overrides}
+    rows = [["", "Principle or practice area", "Verdict", "Why"]]
+    for v in record.verdicts:
+        verdict = VERDICT_WORDS[v.verdict]
+        if v.target in overridden:
+            o = overridden[v.target]
+            verdict += f" (overridden to {VERDICT_WORDS.get(o['to'], o['to'])} by {o['by']})"
+        rows.append([v.target, v.name, verdict, v.reason])
+    out.append(_table(rows, [12 * mm, 48 * mm, 35 * mm, 75 * mm], s))
+
+    out.append(Paragraph(f"Findings ({len(record.findings)})", s["h1"]))
+    if not record.findings:
+        out.append(Paragraph("No rule found a problem.", s["body"]))
+    for f in record.findings:
+        out.append(Paragraph(para(f"{f.rule_id}: {f.title}"), s["h2"]))
+        out.append(Paragraph(para(f"Severity: {f.severity}. Serves: "
+                                  + ", ".join([*f.principles, *f.areas])
+                                  + f". Basis: {f.basis}"), s["small"]))
+        out.append(Paragraph(f"<b>Why.</b> {para(f.finding)}", s["body"]))
+        out.append(Paragraph(f"<b>Remedy.</b> {para(f.remedy)}", s["body"]))
+        for c in f.citations:
+            cite = c.title + (f", {c.section}" if c.section else "") + (f". {c.url}" if c.url else "")
+            out.append(Paragraph("Cites: " + para(cite), s["small"]))
+
+    out.append(Paragraph(f"Conditions ({len(record.conditions)})", s["h1"]))
+    owners = {c["rule"]: c for c in gov.conditions}
+    rows = [["Rule", "What must be done", "Owner", "Due"]]
+    for c in record.conditions:
+        plan = owners.get(c.rule_id, {})
+        rows.append([c.rule_id, c.remedy, plan.get("owner", "-"), plan.get("due", "-")])
+    out.append(_table(rows, [24 * mm, 96 * mm, 30 * mm, 20 * mm], s) if record.conditions
+               else Paragraph("None.", s["body"]))
+
+    out.append(Paragraph(f"Open questions ({len(record.open_questions)})", s["h1"]))
+    for q in record.open_questions:
+        out.append(Paragraph(para(f"{q.question} ({q.fact}; needed by {', '.join(q.rule_ids)}; "
+                                  f"{', '.join(q.targets)})"), s["body"]))
+    if not record.open_questions:
+        out.append(Paragraph("None: every question the rules need was answered.", s["body"]))
+
+    out.append(Paragraph(f"Answered not applicable ({len(record.not_applicable)})", s["h1"]))
+    for na in record.not_applicable:
+        out.append(Paragraph(para(f"{na.question} ({na.fact}): {na.reason}"), s["body"]))
+    if not record.not_applicable:
+        out.append(Paragraph("None.", s["body"]))
+
+    out.append(Paragraph("What would change this decision", s["h1"]))
+    for step in record.what_would_change:
+        out.append(Paragraph(para(f"From {step.from_outcome} to {step.to_outcome} (proven by "
+                                  f"re-evaluation, record {step.proof_record_hash[:16]}...):"),
+                             s["h2"]))
+        for r in step.remedies:
+            out.append(Paragraph(para(f"{r.rule_id}: {r.remedy}"), s["body"]))
+    if record.what_would_not_change:
+        out.append(Paragraph(para(record.what_would_not_change), s["body"]))
+    if not record.what_would_change and not record.what_would_not_change:
+        out.append(Paragraph("Nothing: the decision is as favourable as it can be.", s["body"]))
+
+    out.append(Paragraph("Sign-offs and overrides", s["h1"]))
+    for x in gov.signoffs:
+        out.append(Paragraph(para(f"{x['name']} ({x['role']}) signed on {x['signed_at']}, attesting: "
+                                  + ", ".join(k for k, v in x["attestations"].items() if v)
+                                  + (f". Comment: {x['comment']}" if x.get("comment") else "")),
+                             s["body"]))
+    for o in gov.overrides:
+        out.append(Paragraph(para(f"{o['by']} ({o['role']}) overrode {o['target']} on {o['at']}: "
+                                  f"the engine said {o['engine']}, now {o['to']}. Reason: "
+                                  f"{o['reason']}"), s["body"]))
+    if not gov.signoffs and not gov.overrides:
+        out.append(Paragraph("None recorded.", s["body"]))
+
+    out.append(Paragraph(f"Audit trail ({len(gov.events)} events)", s["h1"]))
+    rows = [["#", "When (UTC)", "Action", "Who", "Event hash"]]
+    rows += [[str(e["seq"]), e["at"][:19], e["action"], f"{e['actor']} ({e['role']})",
+              e["hash"][:16] + "..."] for e in gov.events]
+    out.append(_table(rows, [10 * mm, 36 * mm, 24 * mm, 60 * mm, 40 * mm], s) if gov.events
+               else Paragraph("Not stored: no audit trail.", s["body"]))
+    return out
+
+
+def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    return [
+        Paragraph("Verification", s["h1"]),
+        Paragraph(para(
+            f"The machine-readable decision record is attached to this PDF as {ATTACHMENT}. Its "
+            "SHA-256 over the canonical JSON of every field except record_hash must equal the "
+            "record hash below, which is also stored in this document's metadata "
+            f"({HASH_KEY[1:]}). Run `dtpa verify-pdf FILE` to check it, and, with the store "
+            "configured, to compare it with the stored record and its audit chain."), s["body"]),
+        Paragraph(para(f"Record SHA-256: {record.record_hash}", break_words=False), s["mono"]),
+        Paragraph(para(f"Input SHA-256: {record.input_hash}", break_words=False), s["mono"]),
+        Paragraph(para(f"Rule pack SHA-256: {record.rule_pack.hash}", break_words=False), s["mono"]),
+        Paragraph(para(f"Profile SHA-256: {record.rule_pack.profile_hash}", break_words=False), s["mono"]),
+    ]
+
+
+def _footer(label: str):
+    def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.drawString(15 * mm, 10 * mm, label[:110])
+        canvas.drawRightString(195 * mm, 10 * mm, f"page {doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+def build(flowables: list[Flowable], title: str, author: str, subject: str, footer: str,
+          invariant: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    doc = _Doc(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+               bottomMargin=18 * mm, title=title, author=author, subject=subject,
+               creator=f"DTPA {__version__}", keywords=["DTPA", "decision record", "NHS"],
+               invariant=int(invariant), initialFontName=FONT)  # no base-14 Helvetica resource
+    doc.build(flowables, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
+    return buffer.getvalue()
+
+
+def attach(pdf: bytes, files: dict[str, bytes], metadata: dict[str, str]) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for name, data in files.items():
+        writer.add_attachment(name, data)
+    writer.add_metadata(metadata)
+    writer.page_mode = "/UseOutlines"
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def audit_pdf(record: DecisionRecord, gov: Governance | None = None, invariant: bool = False) -> bytes:
+    gov = gov or Governance()
+    s = _styles()
+    flowables = story(record, gov, s) + [PageBreak()] + verification_story(record, s)
+    label = f"DTPA decision record {gov.record_id or ''} · record SHA-256 {record.record_hash[:16]}…"
+    pdf = build(flowables, title=f"DTPA decision record {gov.record_id or record.subject.product}",
+                author=gov.decided_by or "DTPA", subject=OUTCOME_WORDS[record.record_type][record.outcome],
+                footer=label, invariant=invariant)
+    return attach(pdf, {ATTACHMENT: record_json_bytes(record),
+                        GOVERNANCE: json.dumps(gov.as_json(), indent=2, ensure_ascii=False).encode()},
+                  {HASH_KEY: record.record_hash, ID_KEY: gov.record_id or "",
+                   "/DTPAExportedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+
+
+def record_json_bytes(record: DecisionRecord) -> bytes:
+    return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False).encode("utf-8")
