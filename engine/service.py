@@ -213,15 +213,19 @@ def render_export(record: DecisionRecord, kind: str, gov=None,
     raise InputInvalid(f"unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
 
 
-def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None = None) -> tuple[bytes, str]:
-    """Export a stored record (with its sign-offs, overrides and audit trail); audited."""
+def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None = None,
+                  audit: bool = True) -> tuple[bytes, str]:
+    """Export a stored record (with its sign-offs, overrides and audit trail). The export is an
+    audit event; a caller that prepares a file before the person asks for it (a web download
+    button) passes audit=False and records the event when it is taken (`store.record_export`)."""
     from engine.export.documents import governance
 
     store = store or open_store()
     view = store.get(ref)
     data = render_export(view.record, kind, governance(view, store, default_pack().profile),
                          json.loads(view.row.input_json))
-    store.record_export(view.row.id, by, role, kind)
+    if audit:
+        store.record_export(view.row.id, by, role, kind)
     return data, view.row.id + EXPORT_KINDS[kind]
 
 
@@ -250,3 +254,27 @@ def export_bundle(views: list[RecordView], title: str, by: str, role: str, store
     for v in views:
         store.record_export(v.row.id, by, role, "bundle")
     return pdf, conditions_csv(views, profile)
+
+
+def check_use(assessment: IndividualUseCheck, store: Store | None = None,
+              pack: RulePack | None = None) -> tuple[IndividualUseCheck, DecisionRecord]:
+    """An individual-use check decided against the stored product decision it names."""
+    linked = with_product_record(assessment, store or open_store())
+    return linked, assess(linked, pack)
+
+
+def product_unusable(view: RecordView, today: dt.date | None = None) -> list[str]:
+    """Why a stored product decision cannot be relied on for a patient (empty when it can)."""
+    today = today or dt.date.today()
+    reasons = []
+    if view.row.context != "procurement":
+        reasons.append("it is not a product decision")
+    if view.superseded_by:
+        reasons.append(f"it was superseded by {view.superseded_by}")
+    if view.effective_outcome not in ("supported", "supported_with_conditions"):
+        reasons.append(f"its outcome is {view.effective_outcome.replace('_', ' ')}")
+    if view.missing_roles:
+        reasons.append("it is not signed off yet (waiting for " + ", ".join(view.missing_roles) + ")")
+    if view.row.review_date and view.row.review_date < today:
+        reasons.append(f"its review date {view.row.review_date} has passed")
+    return reasons

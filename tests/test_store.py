@@ -179,3 +179,17 @@ def test_seeding_the_case_studies_is_idempotent_and_decides_as_declared(store):
         outcomes = expected["outcome"] if isinstance(expected["outcome"], list) else [expected["outcome"]]
         assert view.record.outcome in outcomes, stem
     assert store.verify().ok
+
+
+def test_drafts_are_saved_and_loaded_but_are_not_decisions(store):
+    data = load_case("vbm-individual-decision.yaml").model_dump(mode="json", exclude_none=True)
+    store.save_draft("Willow monitor, March", "procurement", data, "Dr Ada Obi")
+    store.save_draft("Willow monitor, March", "procurement", {**data, "title": "Changed"}, "Dr Ada Obi")
+    (draft,) = store.drafts("procurement")
+    assert draft.data["title"] == "Changed" and store.count() == 0
+    assert store.draft("Willow monitor, March").saved_by == "Dr Ada Obi"
+    with pytest.raises(RecordNotFound):
+        store.draft("nothing")
+    with pytest.raises(InputInvalid):
+        store.save_draft("  ", "procurement", data, "Dr Ada Obi")
+    assert store.verify().ok and store.verify().events == 0

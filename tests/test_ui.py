@@ -1,28 +1,124 @@
-"""The Streamlit page runs, reruns, and shows the decision for a chosen case study."""
+"""The Streamlit pages (AppTest, in-process): each page runs; the three journeys work."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from engine import service
+from tests.conftest import ALL_ATTESTATIONS, approve
+
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+PAGES = ["views/home.py", "views/assess_product.py", "views/check_patient.py", "views/decision.py",
+         "views/records.py", "views/rules.py", "views/case_studies.py"]
 
 
-def test_front_page_runs_and_lists_the_principles():
-    at = AppTest.from_file(APP, default_timeout=30).run()
+@pytest.fixture
+def app_store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
+    monkeypatch.setenv("DTPA_DATABASE_URL", url)
+    store = service.open_store(url)
+    service.seed_case_studies(store)
+    yield store
+    service._STORES.pop(url, None)
+    store.db.dispose()
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()  # st.navigation registers the pages
+    at.switch_page(name)
+    at.run()
+    titles = [t.value for t in at.title]
+    assert titles and titles[0] != "DTPA: digital technology principles assessment" or \
+        name == "views/home.py", f"did not reach {name}: {titles}"
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + \
+        [w.value for w in at.warning] + [s.value for s in at.success] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_runs(app_store, name):
+    at = page(name)
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_panel_assesses_a_product_from_a_case_study_and_signs_it(app_store):
+    at = page("views/assess_product.py")
+    at.sidebar.text_input(key="me_name").input("Dr Ada Obi")
+    at.selectbox(key="pro_start").select("Case study: vbm-individual-decision").run()
+    at.button(key="pro_load").click().run()
+    assert at.text_area(key="q:procurement:technology.name").value == "Contactless bedroom monitor"
+    at.button(key="pro_evaluate").click().run()
     assert not at.exception
-    text = " ".join(m.value for m in at.markdown)
-    assert "**P1**" in text and "**REC**" in text
+    assert any("Supported with conditions" in w.value for w in at.warning)
+    record = at.session_state["decision"]["record"]
+    assert record.outcome == "supported_with_conditions"
+
+    at.switch_page("views/decision.py").run()
+    assert "P7-PRO-001" in " ".join(x.label for x in at.expander)
+    at.button(key="dec_save").click().run()
+    view_id = at.session_state["decision"]["view_id"]
+    assert view_id and view_id.startswith("PRO-")
+    for role in ("panel_chair", "dpo", "clinical_safety_officer", "lived_experience_representative"):
+        at.sidebar.selectbox(key="me_role").select(role).run()
+        for attestation in ALL_ATTESTATIONS:
+            at.checkbox(key=f"att_{attestation}").check()
+        at.button[[b.label for b in at.button].index("Sign off")].click().run()
+        assert not at.exception
+    assert service.open_store().get(view_id).approved
+    assert {b.label for b in at.get("download_button")} >= {"Audit PDF", "JSON record", "FHIR R5 bundle"}
 
 
-def test_evaluating_a_case_study_shows_outcome_and_findings_and_survives_reruns():
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    box = at.selectbox(key="case_study")
-    box.select_index(box.options.index("vbm-ward-wide-default"))
-    at.button(key="evaluate").click().run()
+def test_validation_errors_are_shown_next_to_their_question(app_store):
+    at = page("views/assess_product.py")
+    at.selectbox(key="pro_start").select("Case study: feedback-kiosk").run()
+    at.button(key="pro_load").click().run()
+    at.text_area(key="q:procurement:technology.name").input("")
+    at.button(key="pro_evaluate").click().run()
+    assert any("Product name" in e.value for e in at.error)
+    assert "decision" not in at.session_state or at.session_state["decision"] is None
+
+
+def test_a_clinician_cannot_rely_on_an_unapproved_product_and_can_on_an_approved_one(app_store):
+    at = page("views/check_patient.py")
+    assert any("cannot be relied on" in e.value and "not signed off yet" in e.value for e in at.error)
+
+    product = next(v for v in app_store.latest(context="procurement")
+                   if v.row.idempotency_key == "case-study:vbm-individual-decision")
+    approve(app_store, product.row.id)
+    at = page("views/check_patient.py")
+    choice = next(o for o in at.selectbox(key="ind_product").options if product.row.id in o)
+    at.selectbox(key="ind_product").select(choice).run()
+    assert any("is approved and current" in s.value for s in at.success) or any(
+        "review date" in e.value for e in at.error)
+
+
+def test_dpo_verifies_the_chain_and_builds_a_bundle(app_store):
+    at = page("views/records.py")
+    at.button(key="rec_verify").click().run()
+    assert any("Audit chain intact" in s.value for s in at.success)
+    at.button(key="rec_bundle").click().run()
     assert not at.exception
-    assert any("Not supported" in e.value for e in at.error)
-    assert any("P2-PRO-001" in x.label for x in at.expander)
-    at.run().run()  # reruns reuse the registered ruleset
-    assert not at.exception
+    assert {b.label for b in at.get("download_button")} == {"Download bundle PDF",
+                                                            "Download conditions CSV"}
+
+
+def test_case_studies_page_compares_with_the_expected_outcome(app_store):
+    at = page("views/case_studies.py")
+    at.selectbox(key="cs_choice").select("vbm-patient-refuses").run()
+    at.button(key="cs_run").click().run()
+    assert any("decides as the case study expects" in s.value for s in at.success)
+
+
+def test_rules_page_searches(app_store):
+    at = page("views/rules.py")
+    at.text_input(key="rules_search").input("bathroom").run()
+    labels = [e.label for e in at.expander]
+    assert any("P1-IND-003" in label for label in labels)
+    assert not any("DP-PRO-001" in label for label in labels)

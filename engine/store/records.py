@@ -23,7 +23,7 @@ from engine.models.record import DecisionRecord
 from engine.models.vocab import Attestation, Outcome, Role, Verdict
 from engine.store import audit
 from engine.store.db import Database
-from engine.store.tables import EventRow, OverrideRow, RecordRow, SignoffRow
+from engine.store.tables import DraftRow, EventRow, OverrideRow, RecordRow, SignoffRow
 
 PREFIX = {"procurement": "PRO", "individual_use": "IND"}
 MIN_REASON = 20
@@ -319,6 +319,30 @@ class Store:
     def flag(self, session: Session, record_id: str, by: str, role: str, action: str,
              detail: dict[str, Any]) -> None:
         audit.append(session, by, role, action, record_id, detail, flags_review=True)
+
+    # --- drafts (not decisions: no versions, no audit) -----------------------------------
+
+    def save_draft(self, name: str, context: str, data: dict[str, Any], by: str) -> None:
+        name = (name or "").strip()
+        if not name or len(name) > 120:
+            raise InputInvalid("a draft needs a name of 1 to 120 characters")
+        with self.db.write() as session:
+            session.merge(DraftRow(name=name, context=context, data=data, saved_at=audit.utc_now(),
+                                   saved_by=by))
+
+    def drafts(self, context: str | None = None) -> list[DraftRow]:
+        with self.db.read() as session:
+            query = select(DraftRow).order_by(DraftRow.saved_at.desc())
+            if context:
+                query = query.where(DraftRow.context == context)
+            return list(session.execute(query).scalars())
+
+    def draft(self, name: str) -> DraftRow:
+        with self.db.read() as session:
+            row = session.get(DraftRow, name)
+            if row is None:
+                raise RecordNotFound(f"no draft called {name!r}")
+            return row
 
     def verify(self) -> audit.Verification:
         with self.db.read() as session:

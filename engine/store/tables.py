@@ -89,3 +89,15 @@ class EventRow(Base):
     flags_review: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class DraftRow(Base):
+    """An unfinished assessment from the web form; a draft is not a decision and is not audited."""
+
+    __tablename__ = "drafts"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    context: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict] = mapped_column(JSON)
+    saved_at: Mapped[str] = mapped_column(String(32))
+    saved_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,156 @@
+"""Shared pieces of the Streamlit front end: the cached engine and store, the person using it,
+and how a decision is shown. Everything decided comes from `engine.service`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from engine import service  # noqa: E402
+from engine.models.vocab import Role  # noqa: E402
+from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS  # noqa: E402
+
+CASE_STUDIES = ROOT / "case_studies"
+VERDICT_COLOURS = {"met": "#007f3b", "met_with_conditions": "#ffb81c", "not_met": "#d5281b",
+                   "unknown": "#768692", "not_applicable": "#aeb7bd"}
+OUTCOME_BOX = {"not_supported": "error", "insufficient_information": "warning",
+               "supported_with_conditions": "warning", "supported": "success", "out_of_scope": "info"}
+
+
+def _signature() -> str:
+    """Changes when a rule, catalogue or profile file changes, so a new pack is loaded."""
+    files = sorted((ROOT / "rules").rglob("*.yaml")) + sorted((ROOT / "principles").glob("*.yaml"))
+    return "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in files)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _pack(signature: str):
+    return service.load_rules()
+
+
+def pack():
+    """The rule pack, built once per process per content (durable_rules rulesets are reused)."""
+    return _pack(_signature())
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str):
+    return service.open_store(url)
+
+
+def store():
+    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), opened once per process."""
+    from engine.store import database_url
+
+    return _store(database_url())
+
+
+def me() -> tuple[str, str]:
+    """Who is using the app (named in every saved decision, sign-off and export)."""
+    # Widget state is dropped when the page changes; plain session keys carry it across pages.
+    for widget, kept, default in (("me_name", "_me_name", ""), ("me_role", "_me_role", "clinician")):
+        st.session_state[widget] = st.session_state.get(kept, default)
+
+    def keep(widget: str, kept: str) -> None:
+        st.session_state[kept] = st.session_state[widget]
+
+    with st.sidebar:
+        st.markdown("**You**")
+        name = st.text_input("Your name", key="me_name", placeholder="e.g. Dr Ada Obi",
+                             on_change=keep, args=("me_name", "_me_name"))
+        role = st.selectbox("Your role", [r.value for r in Role], key="me_role", format_func=pretty,
+                            on_change=keep, args=("me_role", "_me_role"))
+    return name.strip(), role
+
+
+def pretty(value: object) -> str:
+    return str(value).replace("_", " ").capitalize() if value is not None else ""
+
+
+def outcome_box(record, effective: str | None = None) -> None:
+    words = OUTCOME_WORDS[record.record_type][record.outcome]
+    getattr(st, OUTCOME_BOX[record.outcome])(f"**{words}.** {record.outcome_reason}.")
+    if effective and effective != record.outcome:
+        st.warning(f"Outcome in force after an override: **{pretty(effective)}** "
+                   f"(the engine decided {pretty(record.outcome)}).")
+
+
+def verdict_chart(record) -> None:
+    """The verdicts at a glance (colour and words), then the same as a readable table."""
+    import altair as alt
+    import pandas as pd
+
+    data = pd.DataFrame([{"target": v.target, "name": v.name, "verdict": VERDICT_WORDS[v.verdict],
+                          "key": v.verdict, "one": 1} for v in record.verdicts])
+    chart = alt.Chart(data).mark_rect(stroke="white").encode(
+        x=alt.X("target:N", sort=list(data["target"]), title=None),
+        color=alt.Color("key:N", title="Verdict",
+                        scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values()))),
+        tooltip=["name", "verdict"]).properties(height=60)
+    text = alt.Chart(data).mark_text(color="black", fontSize=11).encode(
+        x=alt.X("target:N", sort=list(data["target"])), text="target:N")
+    st.altair_chart(chart + text, width="stretch")
+
+
+def show_record(record, view=None) -> None:
+    """The decision and its justification, as every page shows it."""
+    st.subheader(CONTEXT_WORDS[record.record_type])
+    outcome_box(record, view.effective_outcome if view else None)
+    cols = st.columns(3)
+    cols[0].metric("Findings", len(record.findings))
+    cols[1].metric("Open questions", len(record.open_questions))
+    cols[2].metric("Review by", str(record.review_date or "-"))
+    if record.review_basis:
+        st.caption(f"Review date from: {record.review_basis}")
+    if record.scope_note:
+        st.info(record.scope_note)
+    st.markdown("#### Verdict per principle and practice area")
+    verdict_chart(record)
+    overrides = {o.target: o for o in view.overrides} if view else {}
+    st.table([{"Principle or area": f"{v.target} {v.name}", "Verdict": VERDICT_WORDS[v.verdict]
+               + (f" (overridden to {pretty(overrides[v.target].new_value)})" if v.target in overrides
+                  else ""), "Why": v.reason} for v in record.verdicts])
+    st.markdown(f"#### Findings ({len(record.findings)})")
+    for f in record.findings:
+        with st.expander(f"{pretty(f.severity)} · {f.rule_id}: {f.title}"):
+            st.markdown(f"**Why.** {_md(f.finding)}")
+            st.markdown(f"**Remedy.** {_md(f.remedy)}")
+            st.markdown("**Cites.** " + "; ".join(
+                (f"[{_md(c.title)}]({c.url})" if c.url else _md(c.title))
+                + (f", {_md(c.section)}" if c.section else "") for c in f.citations))
+            st.caption(f"Basis: {f.basis}. Serves: {', '.join([*f.principles, *f.areas])}")
+    if record.conditions:
+        st.markdown(f"#### Conditions ({len(record.conditions)})")
+        for c in record.conditions:
+            st.markdown(f"- **{c.rule_id}**: {_md(c.remedy)}")
+    st.markdown(f"#### Open questions ({len(record.open_questions)})")
+    if not record.open_questions:
+        st.write("None: every question the rules need was answered.")
+    for q in record.open_questions:
+        st.markdown(f"- {_md(q.question)} *(serves {', '.join(q.targets)})*")
+    st.markdown("#### What would change this decision")
+    for step in record.what_would_change:
+        st.markdown(f"**From {pretty(step.from_outcome)} to {pretty(step.to_outcome)}** "
+                    "(proven by re-evaluating with these remedies):")
+        for r in step.remedies:
+            st.markdown(f"- {r.rule_id}: {_md(r.remedy)}")
+    if record.what_would_not_change:
+        st.write(record.what_would_not_change)
+    if not record.what_would_change and not record.what_would_not_change:
+        st.write("Nothing: the decision is as favourable as it can be.")
+    st.caption(f"Rule pack {record.rule_pack.name} {record.rule_pack.version} · profile "
+               f"{record.rule_pack.profile} · record SHA-256 {record.record_hash}")
+
+
+def _md(text: str) -> str:
+    """Text shown as markdown, with markdown and HTML characters escaped."""
+    out = str(text)
+    for ch in "\\`*_{}[]()#+-.!|<>$~":
+        out = out.replace(ch, "\\" + ch)
+    return out

@@ -1,0 +1,69 @@
+"""Assess a product (procurement panel): technology, service, then the questions by principle."""
+
+import time
+
+import streamlit as st
+
+from engine import service
+from engine.errors import DTPAError, InputInvalid
+from engine.questions import questions
+from ui import form
+from ui.common import CASE_STUDIES, me, outcome_box, pack, store
+
+CONTEXT = "procurement"
+name, role = me()
+p = pack()
+qs = questions(p, CONTEXT)
+st.title("Assess a product")
+st.write("For a procurement panel: describe the product and the service, answer what you can, "
+         "and evaluate. Unanswered questions become open questions; *not applicable* needs a reason.")
+
+with st.expander("Start from a case study or a saved draft", expanded=False):
+    cases = {p.stem: p for p in sorted(CASE_STUDIES.glob("*.yaml"))
+             if "context: procurement" in p.read_text()}
+    drafts = {d.name: d for d in store().drafts(CONTEXT)}
+    options = ["(blank form)"] + [f"Case study: {c}" for c in cases] + [f"Draft: {d}" for d in drafts]
+    start = st.selectbox("Start from", options, key="pro_start")
+    if st.button("Load", key="pro_load"):
+        if start.startswith("Case study: "):
+            data = service.load_assessment(cases[start[12:]]).model_dump(mode="json", exclude_none=True)
+        elif start.startswith("Draft: "):
+            data = drafts[start[7:]].data
+        else:
+            data = {}
+        form.load(data, qs, CONTEXT)
+        st.rerun()
+
+form.summary(CONTEXT)
+form.render(qs, CONTEXT, p.catalogue.targets)
+data, answered, total = form.collect(qs, CONTEXT)
+st.progress(answered / total if total else 0.0,
+            text=f"{answered} of {total} questions the rules need are answered")
+
+cols = st.columns([1, 1, 2])
+evaluate = cols[0].button("Evaluate", type="primary", key="pro_evaluate")
+draft_name = cols[2].text_input("Draft name", key="pro_draft_name", placeholder="e.g. Willow Ward monitor")
+if cols[1].button("Save draft", key="pro_save_draft"):
+    try:
+        store().save_draft(draft_name, CONTEXT, data, name or "unnamed user")
+        st.success(f"Draft '{draft_name}' saved. Load it from 'Start from' to continue.")
+    except DTPAError as exc:
+        st.error(str(exc))
+
+if evaluate:
+    started = time.perf_counter()
+    try:
+        assessment = service.validate_assessment(data)
+        record = service.assess(assessment, p)
+    except InputInvalid as exc:
+        form.fail(exc, CONTEXT)
+    else:
+        st.session_state.pop(f"errors:{CONTEXT}", None)
+        st.session_state["decision"] = {"record": record, "assessment": assessment, "view_id": None}
+        st.session_state["decision_ms"] = (time.perf_counter() - started) * 1000
+
+decision = st.session_state.get("decision")
+if decision and decision["record"].record_type == CONTEXT:
+    st.subheader("Decision")
+    outcome_box(decision["record"])
+    st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")

@@ -1,0 +1,71 @@
+"""Check use for a patient (clinician): an approved product decision, then this patient's situation."""
+
+import time
+
+import streamlit as st
+
+from engine import service
+from engine.errors import InputInvalid
+from engine.questions import questions
+from ui import form
+from ui.common import CASE_STUDIES, me, outcome_box, pack, pretty, store
+
+CONTEXT = "individual_use"
+name, role = me()
+p = pack()
+qs = questions(p, CONTEXT)
+st.title("Check use for a patient")
+st.write("For the clinical team: is using an approved product for this patient lawful, least "
+         "restrictive and recorded? Use the patient's local pseudonymous reference, never a name "
+         "or NHS number.")
+
+products = [v for v in store().latest(context="procurement")]
+if not products:
+    st.warning("No product decision is stored yet. A procurement panel must assess the product first.")
+    st.page_link("views/assess_product.py", label="Assess a product")
+    st.stop()
+labels = {f"{v.row.id} · {v.row.product} {v.row.product_version or ''} · "
+          f"{pretty(v.effective_outcome)} · {'approved' if v.approved else 'not signed off'}": v
+          for v in products}
+choice = st.selectbox("Product decision this use relies on", list(labels), key="ind_product")
+product = labels[choice]
+problems = service.product_unusable(product)
+if problems:
+    st.error("This product decision cannot be relied on for a patient: " + "; ".join(problems) + ".")
+    st.write("Ask the procurement panel to complete or review it first.")
+    st.stop()
+st.success(f"{product.row.id} is approved and current (review by {product.row.review_date}).")
+
+with st.expander("Start from a case study", expanded=False):
+    cases = {c.stem: c for c in sorted(CASE_STUDIES.glob("*.yaml"))
+             if "context: individual_use" in c.read_text()}
+    start = st.selectbox("Case study", list(cases), key="ind_start")
+    if st.button("Load", key="ind_load"):
+        data = service.load_assessment(cases[start]).model_dump(mode="json", exclude_none=True)
+        data.pop("product", None)  # this use relies on the product decision chosen above
+        form.load(data, qs, CONTEXT)
+        st.rerun()
+
+form.summary(CONTEXT)
+form.render(qs, CONTEXT, p.catalogue.targets, skip=("product.",))
+data, answered, total = form.collect([q for q in qs if not q.path.startswith("product.")], CONTEXT)
+data["product"] = {"record_id": product.row.id}
+st.progress(answered / total if total else 0.0,
+            text=f"{answered} of {total} questions the rules need are answered")
+
+if st.button("Evaluate", type="primary", key="ind_evaluate"):
+    started = time.perf_counter()
+    try:
+        linked, record = service.check_use(service.validate_assessment(data), store(), p)
+    except InputInvalid as exc:
+        form.fail(exc, CONTEXT)
+    else:
+        st.session_state.pop(f"errors:{CONTEXT}", None)
+        st.session_state["decision"] = {"record": record, "assessment": linked, "view_id": None}
+        st.session_state["decision_ms"] = (time.perf_counter() - started) * 1000
+
+decision = st.session_state.get("decision")
+if decision and decision["record"].record_type == CONTEXT:
+    st.subheader("Decision")
+    outcome_box(decision["record"])
+    st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")

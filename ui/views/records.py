@@ -1,0 +1,87 @@
+"""Records and audit (DPO): find records, open one with its history, verify, export a bundle."""
+
+import datetime as dt
+
+import streamlit as st
+
+from engine import service
+from engine.errors import DTPAError
+from engine.render import governance_text
+from ui.common import me, pretty, store
+
+name, role = me()
+st.title("Records and audit")
+cols = st.columns(5)
+product = cols[0].text_input("Product contains", key="rec_product")
+ward = cols[1].text_input("Ward contains", key="rec_ward")
+outcome = cols[2].selectbox("Outcome", ["(any)", "supported", "supported_with_conditions",
+                                        "insufficient_information", "not_supported", "out_of_scope"],
+                            format_func=pretty, key="rec_outcome")
+since = cols[3].date_input("Assessed since", value=None, key="rec_since")
+due_only = cols[4].checkbox("Review due (30 days) or flagged", key="rec_due")
+
+views = service.select_records(store(), product or None, ward or None, since, None)
+if outcome != "(any)":
+    views = [v for v in views if v.effective_outcome == outcome]
+if due_only:
+    due_ids = {v.row.id for v, _ in store().due(30)}
+    views = [v for v in views if v.row.id in due_ids]
+st.dataframe([{"Record": v.row.id, "Kind": pretty(v.row.context), "Subject": v.row.product
+               + (f" / {v.row.patient_reference}" if v.row.patient_reference else ""),
+               "Ward": v.row.ward or "", "Outcome in force": pretty(v.effective_outcome),
+               "Status": v.status, "Review by": str(v.row.review_date or "")} for v in views],
+             hide_index=True, width="stretch")
+st.caption(f"{len(views)} record(s)")
+
+if views:
+    chosen = st.selectbox("Open a record", [v.row.id for v in views], key="rec_open_id")
+    if st.button("Open", key="rec_open"):
+        # Opening a patient's record is an audit event, with who opened it.
+        view = store().get(chosen, viewer=(name or "web user", role))
+        rows, events = store().history(chosen)
+        st.session_state["opened"] = (view.row.id, [(r.id, r.outcome, r.created_at) for r in rows],
+                                      [(e.seq, e.at, e.action, e.record_id, e.actor, e.role) for e in events])
+opened = st.session_state.get("opened")
+if opened:
+    view = store().get(opened[0])
+    st.subheader(f"Record {view.row.id}")
+    st.text(governance_text(view))
+    st.markdown("**Versions**")
+    for rid, out, at in opened[1]:
+        st.write(f"- {rid}: {pretty(out)}, saved {at[:16]}")
+    st.markdown("**History (audit events)**")
+    st.dataframe([{"#": s, "When (UTC)": at[:19], "Action": a, "Record": r, "Who": f"{who} ({rl})"}
+                  for s, at, a, r, who, rl in opened[2]], hide_index=True, width="stretch")
+    if st.button("Show this decision", key="rec_show"):
+        st.session_state["decision"] = {"record": view.record, "assessment": None, "view_id": view.row.id}
+        st.switch_page("views/decision.py")
+
+st.header("Verify the audit chain")
+if st.button("Verify now", key="rec_verify"):
+    result = store().verify()
+    if result.ok:
+        st.success(f"Audit chain intact: {result.events} events and {result.records} records verified.")
+    else:
+        st.error(f"Tampering detected: {len(result.problems)} problem(s).")
+        for problem in result.problems:
+            st.write(f"- {problem}")
+
+st.header("Export a bundle")
+st.write("One PDF with an index and every record listed above, and a CSV of their open conditions.")
+if st.button("Build bundle", key="rec_bundle", disabled=not views):
+    bar = st.progress(0.0, text="Building the bundle")
+    try:
+        pdf, csv_text = service.export_bundle(
+            views, "DTPA records", name or "web user", role, store(),
+            lambda i, n: bar.progress(i / n, text=f"Record {i} of {n}"))
+        st.session_state["bundle"] = (pdf, csv_text)
+        bar.progress(1.0, text="Bundle ready")
+    except DTPAError as exc:
+        st.error(str(exc))
+if "bundle" in st.session_state:
+    pdf, csv_text = st.session_state["bundle"]
+    stamp = dt.date.today().isoformat()
+    st.download_button("Download bundle PDF", pdf, f"dtpa-bundle-{stamp}.pdf", "application/pdf",
+                       key="dl_bundle")
+    st.download_button("Download conditions CSV", csv_text, f"dtpa-conditions-{stamp}.csv",
+                       "text/csv", key="dl_csv")
