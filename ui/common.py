@@ -17,8 +17,6 @@ from engine.models.vocab import Role  # noqa: E402
 from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS  # noqa: E402
 
 CASE_STUDIES = ROOT / "case_studies"
-VERDICT_COLOURS = {"met": "#007f3b", "met_with_conditions": "#ffb81c", "not_met": "#d5281b",
-                   "unknown": "#768692", "not_applicable": "#aeb7bd"}
 OUTCOME_BOX = {"not_supported": "error", "insufficient_information": "warning",
                "supported_with_conditions": "warning", "supported": "success", "out_of_scope": "info"}
 
@@ -81,21 +79,16 @@ def outcome_box(record, effective: str | None = None) -> None:
                    f"(the engine decided {pretty(record.outcome)}).")
 
 
-def verdict_chart(record) -> None:
-    """The verdicts at a glance (colour and words), then the same as a readable table."""
-    import altair as alt
-    import pandas as pd
+BADGE = {"met": "green", "met_with_conditions": "orange", "not_met": "red", "unknown": "gray",
+         "not_applicable": "gray"}
 
-    data = pd.DataFrame([{"target": v.target, "name": v.name, "verdict": VERDICT_WORDS[v.verdict],
-                          "key": v.verdict, "one": 1} for v in record.verdicts])
-    chart = alt.Chart(data).mark_rect(stroke="white").encode(
-        x=alt.X("target:N", sort=list(data["target"]), title=None),
-        color=alt.Color("key:N", title="Verdict",
-                        scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values()))),
-        tooltip=["name", "verdict"]).properties(height=60)
-    text = alt.Chart(data).mark_text(color="black", fontSize=11).encode(
-        x=alt.X("target:N", sort=list(data["target"])), text="target:N")
-    st.altair_chart(chart + text, width="stretch")
+
+def verdict_chart(record) -> None:
+    """The verdicts at a glance: a strip of coloured badges that also say the verdict in words
+    (colour is never the only signal), then the same as a table."""
+    badges = [f":{BADGE[v.verdict]}-background[**{v.target}** {VERDICT_WORDS[v.verdict]}]"
+              for v in record.verdicts]
+    st.markdown(" ".join(badges))
 
 
 def show_record(record, view=None) -> None:
