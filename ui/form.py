@@ -189,3 +189,28 @@ def summary(context: str) -> None:
         st.error(f"{lines[0]} The questions concerned are marked in their tabs.")
         for line in lines[1:]:
             st.write(f"- {line}")
+
+
+def evaluate(data: dict[str, Any], context: str, decide) -> None:
+    """Validate and decide (`decide(assessment) -> (assessment, record)`); keep the decision for
+    the Decision page, or show the problems next to their questions."""
+    from engine import service
+    from engine.errors import InputInvalid
+
+    try:
+        assessment, record = decide(service.validate_assessment(data))
+    except InputInvalid as exc:
+        fail(exc, context)
+        return
+    st.session_state.pop(f"errors:{context}", None)
+    st.session_state["decision"] = {"record": record, "assessment": assessment, "view_id": None}
+
+
+def decision_preview(context: str) -> None:
+    from ui.common import outcome_box
+
+    decision = st.session_state.get("decision")
+    if decision and decision["record"].record_type == context:
+        st.subheader("Decision")
+        outcome_box(decision["record"])
+        st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")

@@ -91,8 +91,6 @@ def verify(session: Session) -> Verification:
         expected_seq, prev = e.seq + 1, e.hash
 
     created = {e.record_id: e for e in events if e.action == "created"}
-    signed = {e.detail.get("signoff_id"): e for e in events if e.action == "signed"}
-    overridden = {e.detail.get("override_id"): e for e in events if e.action == "overridden"}
     rows = session.execute(select(RecordRow)).scalars().all()
     result.records = len(rows)
     for row in rows:
@@ -104,20 +102,17 @@ def verify(session: Session) -> Verification:
     for record_id in created:
         result.problems.append(f"record {record_id} is missing (deleted), though the audit chain "
                                "recorded its creation")
-    for row in session.execute(select(SignoffRow)).scalars():
-        event = signed.pop(row.id, None)
-        if event is None or event.detail.get("content_hash") != signoff_hash(row):
-            result.problems.append(f"sign-off {row.id} on {row.record_id} was altered or added "
-                                   "outside DTPA")
-    for sid, event in signed.items():
-        result.problems.append(f"sign-off {sid} on {event.record_id} is missing (deleted)")
-    for row in session.execute(select(OverrideRow)).scalars():
-        event = overridden.pop(row.id, None)
-        if event is None or event.detail.get("content_hash") != override_hash(row):
-            result.problems.append(f"override {row.id} on {row.record_id} was altered or added "
-                                   "outside DTPA")
-    for oid, event in overridden.items():
-        result.problems.append(f"override {oid} on {event.record_id} is missing (deleted)")
+    for table, action, id_key, digest, label in (
+            (SignoffRow, "signed", "signoff_id", signoff_hash, "sign-off"),
+            (OverrideRow, "overridden", "override_id", override_hash, "override")):
+        recorded = {e.detail.get(id_key): e for e in events if e.action == action}
+        for row in session.execute(select(table)).scalars():
+            event = recorded.pop(row.id, None)
+            if event is None or event.detail.get("content_hash") != digest(row):
+                result.problems.append(f"{label} {row.id} on {row.record_id} was altered or added "
+                                       "outside DTPA")
+        for rid, event in recorded.items():
+            result.problems.append(f"{label} {rid} on {event.record_id} is missing (deleted)")
     return result
 
 

@@ -1,14 +1,13 @@
 """Assess a product (procurement panel): technology, service, then the questions by principle."""
 
-import time
 
 import streamlit as st
 
 from engine import service
-from engine.errors import DTPAError, InputInvalid
+from engine.errors import DTPAError
 from engine.questions import questions
 from ui import form
-from ui.common import CASE_STUDIES, me, outcome_box, pack, store
+from ui.common import CASE_STUDIES, me, pack, store
 
 CONTEXT = "procurement"
 name, role = me()
@@ -51,19 +50,5 @@ if cols[1].button("Save draft", key="pro_save_draft"):
         st.error(str(exc))
 
 if evaluate:
-    started = time.perf_counter()
-    try:
-        assessment = service.validate_assessment(data)
-        record = service.assess(assessment, p)
-    except InputInvalid as exc:
-        form.fail(exc, CONTEXT)
-    else:
-        st.session_state.pop(f"errors:{CONTEXT}", None)
-        st.session_state["decision"] = {"record": record, "assessment": assessment, "view_id": None}
-        st.session_state["decision_ms"] = (time.perf_counter() - started) * 1000
-
-decision = st.session_state.get("decision")
-if decision and decision["record"].record_type == CONTEXT:
-    st.subheader("Decision")
-    outcome_box(decision["record"])
-    st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")
+    form.evaluate(data, CONTEXT, lambda assessment: (assessment, service.assess(assessment, p)))
+form.decision_preview(CONTEXT)

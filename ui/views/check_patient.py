@@ -1,14 +1,12 @@
 """Check use for a patient (clinician): an approved product decision, then this patient's situation."""
 
-import time
 
 import streamlit as st
 
 from engine import service
-from engine.errors import InputInvalid
 from engine.questions import questions
 from ui import form
-from ui.common import CASE_STUDIES, me, outcome_box, pack, pretty, store
+from ui.common import CASE_STUDIES, me, pack, pretty, store
 
 CONTEXT = "individual_use"
 name, role = me()
@@ -54,18 +52,5 @@ st.progress(answered / total if total else 0.0,
             text=f"{answered} of {total} questions the rules need are answered")
 
 if st.button("Evaluate", type="primary", key="ind_evaluate"):
-    started = time.perf_counter()
-    try:
-        linked, record = service.check_use(service.validate_assessment(data), store(), p)
-    except InputInvalid as exc:
-        form.fail(exc, CONTEXT)
-    else:
-        st.session_state.pop(f"errors:{CONTEXT}", None)
-        st.session_state["decision"] = {"record": record, "assessment": linked, "view_id": None}
-        st.session_state["decision_ms"] = (time.perf_counter() - started) * 1000
-
-decision = st.session_state.get("decision")
-if decision and decision["record"].record_type == CONTEXT:
-    st.subheader("Decision")
-    outcome_box(decision["record"])
-    st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")
+    form.evaluate(data, CONTEXT, lambda assessment: service.check_use(assessment, store(), p))
+form.decision_preview(CONTEXT)
