@@ -83,6 +83,7 @@ class RulePack:
     profile_hash: str
     hash: str
     files: list[str] = field(default_factory=list)
+    national_hash: str = ""  # the national content alone, which its version number must follow
 
     def rules_for(self, context: str) -> list[LoadedRule]:
         return [r for r in self.rules.values() if context in r.rule.context]
@@ -146,7 +147,8 @@ def load_pack(rules_dir: Path | None = None, principles_dir: Path | None = None,
                                   ("profile",), problems)
     params = dict(prof.parameters) if prof else {}
 
-    rule_files = sorted(p for p in rules_dir.glob("*.yaml") if p.name not in (PACK_FILE, POLICY_FILE))
+    rule_files = sorted(p for p in rules_dir.glob("*.yaml")
+                        if p.name not in (PACK_FILE, POLICY_FILE, LOCK_FILE))
     if not rule_files:
         problems.append(Problem(str(rules_dir), None, "no rule files (*.yaml) found"))
     for path in [rules_dir / PACK_FILE, rules_dir / POLICY_FILE, *rule_files]:
@@ -193,9 +195,11 @@ def load_pack(rules_dir: Path | None = None, principles_dir: Path | None = None,
     if problems or not (header and policy and prof):
         raise RulesInvalid("The rule pack is invalid.", problems)
     profile_hash = sha256_bytes(prof_path.read_bytes())
+    national = sha256_bytes("\n".join(digest).encode())  # rules, policy, catalogue: no profile
     digest.append(f"profile:{profile_hash}")
     return RulePack(header, catalogue, rules, policy, policy_rules, prof, profile_hash,
-                    sha256_bytes("\n".join(digest).encode()), [str(p) for p in rule_files])
+                    sha256_bytes("\n".join(digest).encode()), [str(p) for p in rule_files],
+                    national)
 
 
 def _check_rule(rule: Rule, doc: YamlDocument, loc: tuple, catalogue: Catalogue,
@@ -354,3 +358,27 @@ def _check_profile(profile: Profile, doc: YamlDocument, problems: list[Problem])
             if path not in specs or specs[path].kind != "date":
                 problems.append(Problem(doc.path, doc.line_of(("profile", "review", ctx)),
                                         f"review source {path!r} is not a date question in {ctx}"))
+
+
+LOCK_FILE = "pack.lock.yaml"
+
+
+def locked_versions(rules_dir: Path | None = None) -> dict[str, str]:
+    """Version -> national content hash, as released (rules/pack.lock.yaml)."""
+    path = Path(rules_dir or os.environ.get("DTPA_RULES_DIR") or ROOT / "rules") / LOCK_FILE
+    if not path.exists():
+        return {}
+    return dict((read_document(path).data or {}).get("versions") or {})
+
+
+def lock_problem(pack: RulePack, rules_dir: Path | None = None) -> str | None:
+    """Why the pack's version does not match its content, or None when it does."""
+    locked = locked_versions(rules_dir).get(pack.header.version)
+    if locked is None:
+        return (f"rule pack version {pack.header.version} is not in {LOCK_FILE}: run "
+                "`dtpa rules lock` after reviewing the changes")
+    if locked != pack.national_hash:
+        return (f"the rule pack's content changed but its version is still {pack.header.version}: "
+                f"bump the version in rules/{PACK_FILE}, add a CHANGELOG entry, then run "
+                "`dtpa rules lock`")
+    return None

@@ -90,3 +90,20 @@ def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
     bad = {rid: sorted(p for p in fix_of(loaded) if p.startswith(CONTEXT_FACTS) and p not in ESTABLISHED)
            for rid, loaded in PACK.rules.items() if loaded.rule.severity in ("blocker", "condition")}
     assert {rid: paths for rid, paths in bad.items() if paths} == {}
+
+
+def test_the_rule_pack_version_follows_its_content():
+    # A change to rules, policy or catalogue changes decisions: it needs a new version (and a
+    # CHANGELOG entry) before `dtpa rules lock` records it.
+    from engine.pack import lock_problem
+
+    assert lock_problem(PACK) is None
+
+
+def test_a_change_without_a_version_bump_is_caught(pack_copy):
+    from engine.pack import lock_problem
+
+    rules, principles = pack_copy
+    path = rules / "p6_safety.yaml"
+    path.write_text(path.read_text().replace("severity: condition", "severity: advisory", 1))
+    assert "its version is still" in lock_problem(load_pack(rules, principles), rules)

@@ -61,6 +61,7 @@ def assess(
 def rules_check(profile: ProfileOpt = None) -> None:
     """Validate the catalogue and rules, and show coverage (principle/area x context)."""
     from engine.graph import graph_problems, unused_questions
+    from engine.pack import lock_problem
     from engine.ruletests import coverage
 
     try:
@@ -75,6 +76,9 @@ def rules_check(profile: ProfileOpt = None) -> None:
         name = pack.catalogue.targets[target]
         typer.echo(f"{target:<5}{name[:43]:<44}{row['procurement']:>12}{row['individual_use']:>12}")
     problems = graph_problems(pack)
+    version = lock_problem(pack)
+    if version:
+        problems.append(version)
     if problems:
         fail(RulesInvalid("The rule pack fails its traceability checks: " + "; ".join(problems)))
     for ctx in ("procurement", "individual_use"):
@@ -151,3 +155,28 @@ def schema(out: Annotated[Path, typer.Option(help="Folder to write the JSON Sche
 
     for path in write_schemas(out):
         typer.echo(f"wrote {path}")
+
+
+@rules_app.command("lock")
+def rules_lock() -> None:
+    """Record the current rule-pack version's content hash (refuses to change a released one)."""
+    import yaml
+
+    from engine.pack import LOCK_FILE, ROOT, locked_versions
+
+    try:
+        pack = service.load_rules()
+    except DTPAError as exc:
+        fail(exc)
+    versions = locked_versions()
+    version = pack.header.version
+    if versions.get(version) not in (None, pack.national_hash):
+        fail(RulesInvalid(f"version {version} is already locked to other content: bump the "
+                          "version in rules/pack.yaml (rule-pack changes change decisions)"))
+    versions[version] = pack.national_hash
+    path = ROOT / "rules" / LOCK_FILE
+    path.write_text("# Rule-pack versions and the SHA-256 of their national content (rules, "
+                    "decision policy,\n# catalogue; not the local profile). Written by "
+                    "`dtpa rules lock`; never edit a released line.\n"
+                    + yaml.safe_dump({"versions": versions}, sort_keys=True), encoding="utf-8")
+    typer.echo(f"locked {pack.header.name} {version}: {pack.national_hash}")
