@@ -16,13 +16,12 @@ from reportlab.platypus import PageBreak, Paragraph
 
 from engine.errors import InputInvalid
 from engine.export.pdf import (
-    ATTACHMENT,
     Governance,
-    _styles,
-    _table,
     attach,
     build,
     story,
+    styles,
+    table,
     verification_story,
 )
 from engine.models.record import DecisionRecord
@@ -70,7 +69,7 @@ def governance(view, store, profile: Profile) -> Governance:  # view: RecordView
 def bundle_pdf(views: list, store, profile: Profile, title: str,
                progress: Progress | None = None) -> bytes:
     """One PDF with an index and every record, for a product, a ward or a period."""
-    s = _styles()
+    s = styles()
     index = [["Record", "Subject", "Outcome in force", "Status", "Review by"]]
     for v in views:
         subject = v.row.product + (f" / {v.row.patient_reference}" if v.row.patient_reference else "")
@@ -78,7 +77,7 @@ def bundle_pdf(views: list, store, profile: Profile, title: str,
     flowables = [Paragraph(title, s["h1"]),
                  Paragraph(f"{len(views)} record(s), exported "
                            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", s["body"]),
-                 _table(index, [32 * mm, 58 * mm, 34 * mm, 34 * mm, 22 * mm], s)]
+                 table(index, [32 * mm, 58 * mm, 34 * mm, 34 * mm, 22 * mm], s)]
     records = []
     for i, v in enumerate(views, 1):
         flowables.append(PageBreak())
@@ -111,6 +110,3 @@ def _cell(text: str) -> str:
     # A spreadsheet would run a cell starting with = + - @ as a formula.
     return "'" + text if text[:1] in "=+-@" else text
 
-
-__all__ = ["ATTACHMENT", "bundle_pdf", "condition_plan", "conditions_csv", "governance",
-           "safe_output"]

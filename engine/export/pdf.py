@@ -57,7 +57,7 @@ class Governance:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def styles() -> dict[str, ParagraphStyle]:
     register_fonts()
     base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, alignment=TA_LEFT,
                           splitLongWords=True)
@@ -85,7 +85,7 @@ class _Doc(SimpleDocTemplate):
             self.canv.addOutlineEntry(flowable.getPlainText()[:120], key, level=level, closed=True)
 
 
-def _table(rows: list[list[Any]], widths: list[float], style: dict[str, ParagraphStyle],
+def table(rows: list[list[Any]], widths: list[float], style: dict[str, ParagraphStyle],
            head: bool = True) -> Table:
     cells = [[c if isinstance(c, Flowable) else Paragraph(para(c, 600), style["small"]) for c in row]
              for row in rows]
@@ -130,7 +130,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
               ["Input SHA-256", record.input_hash],
               ["Record SHA-256", record.record_hash]]
     out.append(Spacer(1, 4))
-    out.append(_table(cover, [45 * mm, 125 * mm], s, head=False))
+    out.append(table(cover, [45 * mm, 125 * mm], s, head=False))
     if record.scope_note:
         out += [Spacer(1, 4), Paragraph(para(record.scope_note), s["body"])]
 
@@ -143,7 +143,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
             o = overridden[v.target]
             verdict += f" (overridden to {VERDICT_WORDS.get(o['to'], o['to'])} by {o['by']})"
         rows.append([v.target, v.name, verdict, v.reason])
-    out.append(_table(rows, [12 * mm, 48 * mm, 35 * mm, 75 * mm], s))
+    out.append(table(rows, [12 * mm, 48 * mm, 35 * mm, 75 * mm], s))
 
     out.append(Paragraph(f"Findings ({len(record.findings)})", s["h1"]))
     if not record.findings:
@@ -165,7 +165,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     for c in record.conditions:
         plan = owners.get(c.rule_id, {})
         rows.append([c.rule_id, c.remedy, plan.get("owner", "-"), plan.get("due", "-")])
-    out.append(_table(rows, [24 * mm, 96 * mm, 30 * mm, 20 * mm], s) if record.conditions
+    out.append(table(rows, [24 * mm, 96 * mm, 30 * mm, 20 * mm], s) if record.conditions
                else Paragraph("None.", s["body"]))
 
     out.append(Paragraph(f"Open questions ({len(record.open_questions)})", s["h1"]))
@@ -210,7 +210,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     rows = [["#", "When (UTC)", "Action", "Who", "Event hash"]]
     rows += [[str(e["seq"]), e["at"][:19], e["action"], f"{e['actor']} ({e['role']})",
               e["hash"][:16] + "..."] for e in gov.events]
-    out.append(_table(rows, [10 * mm, 36 * mm, 24 * mm, 60 * mm, 40 * mm], s) if gov.events
+    out.append(table(rows, [10 * mm, 36 * mm, 24 * mm, 60 * mm, 40 * mm], s) if gov.events
                else Paragraph("Not stored: no audit trail.", s["body"]))
     return out
 
@@ -265,7 +265,7 @@ def attach(pdf: bytes, files: dict[str, bytes], metadata: dict[str, str]) -> byt
 
 def audit_pdf(record: DecisionRecord, gov: Governance | None = None, invariant: bool = False) -> bytes:
     gov = gov or Governance()
-    s = _styles()
+    s = styles()
     flowables = story(record, gov, s) + [PageBreak()] + verification_story(record, s)
     label = f"DTPA decision record {gov.record_id or ''} · record SHA-256 {record.record_hash[:16]}…"
     pdf = build(flowables, title=f"DTPA decision record {gov.record_id or record.subject.product}",

@@ -64,13 +64,6 @@ class RecordView:
         latest = [o for o in self.overrides if o.target == "outcome"]
         return latest[-1].new_value if latest else self.record.outcome
 
-    def effective_verdicts(self) -> dict[str, str]:
-        verdicts = {v.target: v.verdict for v in self.record.verdicts}
-        for o in self.overrides:
-            if o.target != "outcome":
-                verdicts[o.target] = o.new_value
-        return verdicts
-
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
     """`PRO-1a2b3c4d` (latest version) or `PRO-1a2b3c4d@2` (that version)."""
@@ -315,10 +308,6 @@ class Store:
             if reasons:
                 out.append((view, "; ".join(reasons)))
         return sorted(out, key=lambda item: item[0].row.review_date or dt.date.max)
-
-    def flag(self, session: Session, record_id: str, by: str, role: str, action: str,
-             detail: dict[str, Any]) -> None:
-        audit.append(session, by, role, action, record_id, detail, flags_review=True)
 
     # --- drafts (not decisions: no versions, no audit) -----------------------------------
 
