@@ -352,6 +352,12 @@ def _check_policy(policy: DecisionPolicy, doc: YamlDocument, catalogue: Catalogu
 
 
 def _check_profile(profile: Profile, doc: YamlDocument, problems: list[Problem]) -> None:
+    from engine.catalog import AREA_IDS, PRINCIPLE_IDS
+
+    for target in profile.condition_owners:
+        if target not in (*PRINCIPLE_IDS, *AREA_IDS):
+            problems.append(Problem(doc.path, doc.line_of(("profile", "condition_owners", target)),
+                                    f"condition_owners: {target!r} is not a principle or area"))
     for ctx, review in profile.review.items():
         specs = fact_specs(ctx)
         for path in [*review.from_facts, *review.plus_days]:

@@ -48,3 +48,15 @@ def test_a_bad_profile_is_reported(tmp_path):
     with pytest.raises(RulesInvalid) as err:
         load_pack(profile=path)
     assert "bad.yaml:" in str(err.value) and "crystal_ball" in str(err.value)
+
+
+def test_condition_owners_must_name_principles_or_areas(tmp_path):
+    import pytest
+
+    from engine.errors import RulesInvalid
+
+    path = tmp_path / "owners.yaml"
+    path.write_text((ROOT / "rules" / "profiles" / "example-trust.yaml").read_text()
+                    .replace("    P1: panel_chair", "    P9: panel_chair"))
+    with pytest.raises(RulesInvalid, match="'P9' is not a principle or area"):
+        load_pack(profile=path)
