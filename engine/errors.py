@@ -69,3 +69,9 @@ class StoreConflict(DTPAError):
     """The request contradicts what is stored (a reused idempotency key, a superseded version ...)."""
 
     hint = "Nothing was changed; read the message and correct the request."
+
+
+class AccessDenied(DTPAError):
+    """The person's role (or ward) does not allow this."""
+
+    hint = "Ask an administrator if you need this access; the refusal was not recorded as an action."

@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from engine.errors import (
+    AccessDenied,
     DTPAError,
     EngineFailure,
     InputInvalid,
@@ -31,6 +32,7 @@ app.add_typer(records_app, name="records")
 app.add_typer(audit_app, name="audit")
 
 EXIT = {InputInvalid: 1, RecordNotFound: 1, StoreConflict: 1, RulesInvalid: 2, EngineFailure: 3,
+        AccessDenied: 6,
         StoreUnavailable: 4}
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DTPA_DATABASE_URL "
                                                           "or data/dtpa.sqlite)")]

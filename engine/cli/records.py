@@ -182,3 +182,42 @@ def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt =
     typer.echo(f"{report.checked} record(s) checked against {pack.header.name} {pack.header.version}: "
                f"{len(report.changes)} would change (flagged for review), {report.unchanged} unchanged, "
                f"{len(report.failed)} could not be re-evaluated")
+
+
+users_app = typer.Typer(help="Local user accounts (passwords stored as Argon2 hashes).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(username: Annotated[str, typer.Argument(help="Login name")],
+              name: Annotated[str, typer.Option(help="Full name, as it appears in records")],
+              role: Annotated[str, typer.Option(help="Role (panel_chair, clinician, dpo ...)")],
+              ward: Annotated[list[str], typer.Option(help="A ward a clinician works on "
+                                                           "(repeat for several)")] = [],  # noqa: B006
+              password_stdin: Annotated[bool, typer.Option(
+                  "--password-stdin", help="Read the password from standard input")] = False,
+              db: DbOpt = None) -> None:
+    """Create a local account (run by the server's operator)."""
+    import sys
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
+    try:
+        service.open_store(db).add_user(username, name, role, ward, password)
+    except DTPAError as exc:
+        fail(exc)
+    typer.echo(f"created {username} ({role})" + (f" for {', '.join(ward)}" if ward else ""))
+
+
+@users_app.command("list")
+def users_list(db: DbOpt = None) -> None:
+    """The local accounts (never their passwords)."""
+    try:
+        users = service.open_store(db).users()
+    except DTPAError as exc:
+        fail(exc)
+    for u in users:
+        typer.echo(f"{u.username:<20}{u.name:<30}{u.role:<34}{', '.join(u.wards)}"
+                   + ("" if u.active else "  (inactive)"))
+    typer.echo(f"{len(users)} account(s)")

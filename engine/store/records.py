@@ -23,7 +23,7 @@ from engine.models.record import DecisionRecord
 from engine.models.vocab import Attestation, Outcome, Role, Verdict
 from engine.store import audit
 from engine.store.db import Database
-from engine.store.tables import DraftRow, EventRow, OverrideRow, RecordRow, SignoffRow
+from engine.store.tables import DraftRow, EventRow, OverrideRow, RecordRow, SignoffRow, UserRow
 
 PREFIX = {"procurement": "PRO", "individual_use": "IND"}
 MIN_REASON = 20
@@ -308,6 +308,37 @@ class Store:
             if reasons:
                 out.append((view, "; ".join(reasons)))
         return sorted(out, key=lambda item: item[0].row.review_date or dt.date.max)
+
+    # --- local accounts ------------------------------------------------------------------
+
+    def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
+        from engine.access import hash_password
+
+        _check_role(role)
+        _check_name(name)
+        if not username or not username.replace(".", "").replace("-", "").isalnum():
+            raise InputInvalid("a username is letters, digits, '.' and '-' only")
+        with self.db.write() as session:
+            if session.get(UserRow, username) is not None:
+                raise StoreConflict(f"user {username!r} already exists")
+            session.add(UserRow(username=username, name=name.strip(), role=role, wards=wards,
+                                password_hash=hash_password(password), active=True,
+                                created_at=audit.utc_now()))
+
+    def users(self) -> list[UserRow]:
+        with self.db.read() as session:
+            return list(session.execute(select(UserRow).order_by(UserRow.username)).scalars())
+
+    def authenticate(self, username: str, password: str):  # -> engine.access.Actor
+        from engine.access import Actor, password_matches
+        from engine.errors import AccessDenied
+
+        with self.db.read() as session:
+            user = session.get(UserRow, username or "")
+        # One message for an unknown name and a wrong password: it tells an attacker nothing.
+        if user is None or not user.active or not password_matches(user.password_hash, password):
+            raise AccessDenied("unknown username or wrong password")
+        return Actor(username=user.username, name=user.name, role=user.role, wards=user.wards)
 
     # --- drafts (not decisions: no versions, no audit) -----------------------------------
 

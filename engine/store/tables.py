@@ -101,3 +101,17 @@ class DraftRow(Base):
     data: Mapped[dict] = mapped_column(JSON)
     saved_at: Mapped[str] = mapped_column(String(32))
     saved_by: Mapped[str] = mapped_column(String(200))
+
+
+class UserRow(Base):
+    """A local account: who someone is, their role, the wards they work on (clinicians)."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    wards: Mapped[list] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[str] = mapped_column(String(32))

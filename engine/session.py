@@ -1,0 +1,87 @@
+"""DTPA as one signed-in person: every action checks the person's role (and, for patient
+records, their wards) before it reads or writes anything, then calls `engine.service`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from engine import service
+from engine.access import Actor, visible
+from engine.errors import AccessDenied
+from engine.models.record import DecisionRecord
+from engine.pack import RulePack
+from engine.store import RecordView, Store
+
+
+class Access:
+    def __init__(self, actor: Actor, store: Store | None = None, pack: RulePack | None = None):
+        self.actor = actor
+        self.store = store or service.open_store()
+        self.pack = pack
+
+    def _read(self, ref: str) -> RecordView:
+        view = self.store.get(ref)  # not audited yet: the person may not be allowed to open it
+        self.actor.require(f"read_{view.row.context}", view.row.ward)
+        return view
+
+    def assess(self, assessment: service.AnyAssessment) -> DecisionRecord:
+        if isinstance(assessment, service.IndividualUseCheck):
+            return service.check_use(assessment, self.store, self.pack)[1]
+        return service.assess(assessment, self.pack)
+
+    def save(self, assessment: service.AnyAssessment, idempotency_key: str | None = None,
+             supersedes: str | None = None) -> RecordView:
+        ward = getattr(getattr(assessment, "patient", None), "ward", None)
+        self.actor.require(f"save_{assessment.context}", ward)
+        return service.save_assessment(assessment, self.actor.name, self.actor.role.value,
+                                       self.store, self.pack, idempotency_key, supersedes)
+
+    def open(self, ref: str) -> RecordView:
+        """Open a record; opening a patient's record is an audit event naming the person."""
+        view = self._read(ref)
+        return self.store.get(view.row.id, viewer=(self.actor.name, self.actor.role.value))
+
+    def records(self, **filters: Any) -> list[RecordView]:
+        return visible(self.actor, self.store.latest(**filters))
+
+    def sign(self, ref: str, attestations: Iterable[str], comment: str | None = None) -> RecordView:
+        view = self._read(ref)
+        self.actor.require("sign")
+        return self.store.sign(view.row.id, self.actor.name, self.actor.role.value, attestations,
+                               comment)
+
+    def override(self, ref: str, target: str, value: str, reason: str) -> RecordView:
+        view = self._read(ref)
+        self.actor.require("override")
+        return self.store.override(view.row.id, target, value, self.actor.name,
+                                   self.actor.role.value, reason)
+
+    def export(self, ref: str, kind: str) -> tuple[bytes, str]:
+        view = self._read(ref)
+        self.actor.require(f"export_{view.row.context}", view.row.ward)
+        return service.export_stored(view.row.id, kind, self.actor.name, self.actor.role.value,
+                                     self.store)
+
+    def bundle(self, title: str, **filters: Any) -> tuple[bytes, str]:
+        """A bundle of the records this person may export (a panel member's never holds a
+        patient's record)."""
+        views = [v for v in self.records(**filters)
+                 if self.actor.may(f"export_{v.row.context}", v.row.ward)]
+        if not views:
+            raise AccessDenied(f"{self.actor.name} has no records they may export here")
+        return service.export_bundle(views, title, self.actor.name, self.actor.role.value,
+                                     self.store)
+
+    def verify(self):
+        self.actor.require("verify")
+        return self.store.verify()
+
+    def reevaluate(self, pack: RulePack | None = None) -> service.Report:
+        self.actor.require("reevaluate")
+        return service.reevaluate_all(self.actor.name, self.actor.role.value, self.store,
+                                      pack or self.pack)
+
+    def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
+        self.actor.require("manage_users")
+        self.store.add_user(username, name, role, wards, password)
