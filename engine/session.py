@@ -20,8 +20,10 @@ class Access:
         self.store = store or service.open_store()
         self.pack = pack
 
-    def _read(self, ref: str) -> RecordView:
-        view = self.store.get(ref)  # not audited yet: the person may not be allowed to open it
+    def read(self, ref: str) -> RecordView:
+        """A record this person may see, without recording a view (for redisplaying one they
+        opened)."""
+        view = self.store.get(ref)
         self.actor.require(f"read_{view.row.context}", view.row.ward)
         return view
 
@@ -39,39 +41,42 @@ class Access:
 
     def open(self, ref: str) -> RecordView:
         """Open a record; opening a patient's record is an audit event naming the person."""
-        view = self._read(ref)
+        view = self.read(ref)
         return self.store.get(view.row.id, viewer=(self.actor.name, self.actor.role.value))
 
     def records(self, **filters: Any) -> list[RecordView]:
         return visible(self.actor, self.store.latest(**filters))
 
     def sign(self, ref: str, attestations: Iterable[str], comment: str | None = None) -> RecordView:
-        view = self._read(ref)
+        view = self.read(ref)
         self.actor.require("sign")
         return self.store.sign(view.row.id, self.actor.name, self.actor.role.value, attestations,
                                comment)
 
     def override(self, ref: str, target: str, value: str, reason: str) -> RecordView:
-        view = self._read(ref)
+        view = self.read(ref)
         self.actor.require("override")
         return self.store.override(view.row.id, target, value, self.actor.name,
                                    self.actor.role.value, reason)
 
-    def export(self, ref: str, kind: str) -> tuple[bytes, str]:
-        view = self._read(ref)
+    def export(self, ref: str, kind: str, audit: bool = True) -> tuple[bytes, str]:
+        """An export; with audit=False it is only prepared (a web download button), and the
+        caller records the export when the file is taken."""
+        view = self.read(ref)
         self.actor.require(f"export_{view.row.context}", view.row.ward)
         return service.export_stored(view.row.id, kind, self.actor.name, self.actor.role.value,
-                                     self.store)
+                                     self.store, audit=audit)
 
-    def bundle(self, title: str, **filters: Any) -> tuple[bytes, str]:
+    def bundle(self, title: str, views: list[RecordView] | None = None, progress=None,
+               **filters: Any) -> tuple[bytes, str]:
         """A bundle of the records this person may export (a panel member's never holds a
         patient's record)."""
-        views = [v for v in self.records(**filters)
+        views = [v for v in (views if views is not None else self.records(**filters))
                  if self.actor.may(f"export_{v.row.context}", v.row.ward)]
         if not views:
             raise AccessDenied(f"{self.actor.name} has no records they may export here")
         return service.export_bundle(views, title, self.actor.name, self.actor.role.value,
-                                     self.store)
+                                     self.store, progress)
 
     def verify(self):
         self.actor.require("verify")

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine import service
+from engine.access import Actor
 from tests.conftest import ALL_ATTESTATIONS, approve
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
@@ -26,8 +27,14 @@ def app_store(tmp_path, monkeypatch):
     store.db.dispose()
 
 
-def page(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()  # st.navigation registers the pages
+def person(role: str, wards: list[str] | None = None, name: str | None = None) -> Actor:
+    return Actor(username=role, name=name or f"Person {role}", role=role, wards=wards or [])
+
+
+def page(name: str, actor: Actor | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["actor"] = actor or person("dpo")  # signed in
+    at.run()  # st.navigation registers the pages
     at.switch_page(name)
     at.run()
     titles = [t.value for t in at.title]
@@ -49,8 +56,7 @@ def test_every_page_runs(app_store, name):
 
 
 def test_panel_assesses_a_product_from_a_case_study_and_signs_it(app_store):
-    at = page("views/assess_product.py")
-    at.sidebar.text_input(key="me_name").input("Dr Ada Obi")
+    at = page("views/assess_product.py", person("panel_chair", name="Dr Ada Obi"))
     at.selectbox(key="pro_start").select("Case study: vbm-individual-decision").run()
     at.button(key="pro_load").click().run()
     assert at.text_area(key="q:procurement:technology.name").value == "Contactless bedroom monitor"
@@ -66,7 +72,8 @@ def test_panel_assesses_a_product_from_a_case_study_and_signs_it(app_store):
     view_id = at.session_state["decision"]["view_id"]
     assert view_id and view_id.startswith("PRO-")
     for role in ("panel_chair", "dpo", "clinical_safety_officer", "lived_experience_representative"):
-        at.sidebar.selectbox(key="me_role").select(role).run()
+        at.session_state["actor"] = person(role)
+        at.run()
         for attestation in ALL_ATTESTATIONS:
             at.checkbox(key=f"att_{attestation}").check()
         at.button[[b.label for b in at.button].index("Sign off")].click().run()
@@ -86,13 +93,14 @@ def test_validation_errors_are_shown_next_to_their_question(app_store):
 
 
 def test_a_clinician_cannot_rely_on_an_unapproved_product_and_can_on_an_approved_one(app_store):
-    at = page("views/check_patient.py")
+    nurse = person("clinician", ["Willow Ward"])
+    at = page("views/check_patient.py", nurse)
     assert any("cannot be relied on" in e.value and "not signed off yet" in e.value for e in at.error)
 
     product = next(v for v in app_store.latest(context="procurement")
                    if v.row.idempotency_key == "case-study:vbm-individual-decision")
     approve(app_store, product.row.id)
-    at = page("views/check_patient.py")
+    at = page("views/check_patient.py", nurse)
     choice = next(o for o in at.selectbox(key="ind_product").options if product.row.id in o)
     at.selectbox(key="ind_product").select(choice).run()
     assert any("is approved and current" in s.value for s in at.success) or any(
@@ -122,3 +130,40 @@ def test_rules_page_searches(app_store):
     labels = [e.label for e in at.expander]
     assert any("P1-IND-003" in label for label in labels)
     assert not any("DP-PRO-001" in label for label in labels)
+
+
+def test_sign_in_with_a_local_account(app_store):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert any("Create the first administrator" in str(s.value) for s in at.subheader)
+    app_store.add_user("kim.lee", "Kim Lee", "clinician", ["Willow Ward"], "correct horse battery")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_input(key="login_user").input("kim.lee")
+    at.text_input(key="login_password").input("not the password")
+    at.button[0].click().run()
+    assert any("unknown username or wrong password" in e.value for e in at.error)
+    assert "actor" not in at.session_state
+    at.text_input(key="login_password").input("correct horse battery")
+    at.button[0].click().run()
+    assert at.session_state["actor"].name == "Kim Lee"
+    assert not at.exception and any("Kim Lee" in m.value for m in at.sidebar.markdown)
+
+
+def test_a_panel_member_sees_no_patient_records(app_store):
+    at = page("views/records.py", person("panel_chair"))
+    ids = [o for o in at.selectbox(key="rec_open_id").options]
+    assert ids and all(i.startswith("PRO-") for i in ids)
+    at = page("views/records.py", person("dpo"))
+    assert any(i.startswith("IND-") for i in at.selectbox(key="rec_open_id").options)
+
+
+def test_administrators_manage_accounts_and_others_do_not_see_the_page(app_store):
+    at = page("views/accounts.py", person("administrator"))
+    at.text_input(key="new_user").input("sam.patel")
+    at.text_input(key="new_name").input("Sam Patel")
+    at.selectbox(key="new_role").select("dpo")
+    at.text_input(key="new_password").input("a long enough password")
+    at.button[[b.label for b in at.button].index("Add account")].click().run()
+    assert any("Account sam.patel added" in s.value for s in at.success)
+    assert app_store.authenticate("sam.patel", "a long enough password").role.value == "dpo"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        page("views/accounts.py", person("dpo"))  # not even registered for a DPO

@@ -18,6 +18,10 @@ if str(ROOT) not in sys.path:
 VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="DTPA: digital technology principles", page_icon="🏥", layout="wide")
+
+from ui import auth  # noqa: E402 - after set_page_config
+
+auth.gate()  # nothing below runs until someone is signed in
 pages = [
     st.Page(VIEWS / "home.py", title="Home", default=True),
     st.Page(VIEWS / "assess_product.py", title="Assess a product", url_path="assess-product"),
@@ -27,4 +31,6 @@ pages = [
     st.Page(VIEWS / "rules.py", title="Principles and rules", url_path="rules"),
     st.Page(VIEWS / "case_studies.py", title="Case studies", url_path="case-studies"),
 ]
+if st.session_state["actor"].may("manage_users"):
+    pages.append(st.Page(VIEWS / "accounts.py", title="Accounts", url_path="accounts"))
 st.navigation(pages).run()

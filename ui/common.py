@@ -13,7 +13,6 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
-from engine.models.vocab import Role  # noqa: E402
 from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS  # noqa: E402
 
 CASE_STUDIES = ROOT / "case_studies"
@@ -47,24 +46,6 @@ def store():
     from engine.store import database_url
 
     return _store(database_url())
-
-
-def me() -> tuple[str, str]:
-    """Who is using the app (named in every saved decision, sign-off and export)."""
-    # Widget state is dropped when the page changes; plain session keys carry it across pages.
-    for widget, kept, default in (("me_name", "_me_name", ""), ("me_role", "_me_role", "clinician")):
-        st.session_state[widget] = st.session_state.get(kept, default)
-
-    def keep(widget: str, kept: str) -> None:
-        st.session_state[kept] = st.session_state[widget]
-
-    with st.sidebar:
-        st.markdown("**You**")
-        name = st.text_input("Your name", key="me_name", placeholder="e.g. Dr Ada Obi",
-                             on_change=keep, args=("me_name", "_me_name"))
-        role = st.selectbox("Your role", [r.value for r in Role], key="me_role", format_func=pretty,
-                            on_change=keep, args=("me_role", "_me_role"))
-    return name.strip(), role
 
 
 def pretty(value: object) -> str:

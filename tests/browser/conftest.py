@@ -41,6 +41,12 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "ui" / "app.py"
 ARTIFACTS = ROOT / "artifacts"  # git-ignored
 
+# Accounts created for the journeys (local sign-in): username, name, role, wards
+PASSWORD = "browser tests only, not a secret"
+ACCOUNTS = [("ada.obi", "Dr Ada Obi", "panel_chair", []),
+            ("kim.lee", "Nurse Kim Lee", "clinician", ["Willow Ward"]),
+            ("sam.patel", "Sam Patel", "dpo", [])]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -126,6 +132,13 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
                           env=env, capture_output=True, text=True, timeout=300)
     if seed.returncode != 0:
         pytest.fail(f"seeding {db_url} failed ({seed.returncode}):\n{seed.stdout}\n{seed.stderr}")
+    for username, name, role, wards in ACCOUNTS:
+        made = subprocess.run([sys.executable, "-m", "engine.cli", "users", "add", username,
+                               "--name", name, "--role", role, "--password-stdin", "--db", db_url,
+                               *[a for w in wards for a in ("--ward", w)]], cwd=ROOT, env=env,
+                              input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+        if made.returncode != 0:
+            pytest.fail(f"creating the account {username} failed:\n{made.stdout}\n{made.stderr}")
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -11,7 +11,13 @@ import pytest
 
 from engine import service
 from engine.store import Database, Store
-from tests.browser.conftest import ARTIFACTS, check_accessibility, screenshot, wait_for_app
+from tests.browser.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    check_accessibility,
+    screenshot,
+    wait_for_app,
+)
 from tests.conftest import ALL_ATTESTATIONS
 
 pytestmark = pytest.mark.browser
@@ -25,14 +31,15 @@ def go(page, title: str) -> None:
     wait_for_app(page)
 
 
-def open_app(page, app_server, name: str = "Dr Ada Obi", role: str | None = None) -> None:
+def open_app(page, app_server, username: str = "ada.obi") -> None:
+    """Open the app and sign in with a local account made by the app_server fixture."""
     page.goto(app_server.url + "/", wait_until="domcontentloaded")
     wait_for_app(page)
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("Your name").press("Enter")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     wait_for_app(page)
-    if role:
-        choose(page, "Your role", role.replace("_", " ").capitalize())
+    page.get_by_role("button", name="Sign out").wait_for()
 
 
 def choose(page, label: str, option: str) -> None:
@@ -100,7 +107,7 @@ def test_clinician_checks_one_patients_use_against_the_product(app_server, page)
                                       "panel_chair", store)
     for role in service.default_pack().profile.required_signoff_roles["procurement"]:
         store.sign(product.row.id, f"Signer {role}", role, ALL_ATTESTATIONS)
-    open_app(page, app_server, "Nurse Kim Lee", "clinician")
+    open_app(page, app_server, "kim.lee")
     go(page, "Check use for a patient")
     page.get_by_label("Product decision this use relies on").click()
     page.get_by_role("listbox").wait_for()
@@ -124,7 +131,7 @@ def test_clinician_checks_one_patients_use_against_the_product(app_server, page)
 
 
 def test_dpo_verifies_the_chain_and_exports_a_bundle(app_server, page):
-    open_app(page, app_server, "Sam Patel", "dpo")
+    open_app(page, app_server, "sam.patel")
     go(page, "Records and audit")
     page.get_by_role("button", name="Verify now").click()
     page.get_by_text("Audit chain intact").wait_for()
@@ -142,7 +149,10 @@ def test_dpo_verifies_the_chain_and_exports_a_bundle(app_server, page):
 def test_every_page_passes_axe_core(app_server, page):
     """No serious or critical WCAG 2.2 A/AA violation in what the app controls; violations in
     Streamlit's own markup (outside the app's content) are listed, not failed."""
-    open_app(page, app_server)
+    page.goto(app_server.url + "/", wait_until="domcontentloaded")
+    wait_for_app(page)
+    assert check_accessibility(page, "sign-in", assert_clean=False) == []
+    open_app(page, app_server, "sam.patel")
     go(page, "Case studies")  # leaves a decision in the session for the Decision page
     page.get_by_role("button", name="Run").click()
     wait_for_app(page)

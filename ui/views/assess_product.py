@@ -7,10 +7,11 @@ from engine import service
 from engine.errors import DTPAError
 from engine.questions import questions
 from ui import form
-from ui.common import CASE_STUDIES, me, pack, store
+from ui.auth import current
+from ui.common import CASE_STUDIES, pack, store
 
 CONTEXT = "procurement"
-name, role = me()
+who = current()
 p = pack()
 qs = questions(p, CONTEXT)
 st.title("Assess a product")
@@ -44,11 +45,11 @@ evaluate = cols[0].button("Evaluate", type="primary", key="pro_evaluate")
 draft_name = cols[2].text_input("Draft name", key="pro_draft_name", placeholder="e.g. Willow Ward monitor")
 if cols[1].button("Save draft", key="pro_save_draft"):
     try:
-        store().save_draft(draft_name, CONTEXT, data, name or "unnamed user")
+        store().save_draft(draft_name, CONTEXT, data, who.actor.name)
         st.success(f"Draft '{draft_name}' saved. Load it from 'Start from' to continue.")
     except DTPAError as exc:
         st.error(str(exc))
 
 if evaluate:
-    form.evaluate(data, CONTEXT, lambda assessment: (assessment, service.assess(assessment, p)))
+    form.evaluate(data, CONTEXT, lambda assessment: (assessment, who.assess(assessment)))
 form.decision_preview(CONTEXT)

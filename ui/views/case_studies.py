@@ -4,9 +4,10 @@ import streamlit as st
 import yaml
 
 from engine import service
-from ui.common import CASE_STUDIES, me, pack, pretty, show_record
+from ui.auth import current
+from ui.common import CASE_STUDIES, pack, pretty, show_record
 
-me()
+current()
 st.title("Case studies")
 st.write("Realistic assessments with the outcome a careful panel or clinician should reach. "
          "They are also DTPA's golden tests.")

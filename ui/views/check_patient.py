@@ -6,10 +6,11 @@ import streamlit as st
 from engine import service
 from engine.questions import questions
 from ui import form
-from ui.common import CASE_STUDIES, me, pack, pretty, store
+from ui.auth import current
+from ui.common import CASE_STUDIES, pack, pretty
 
 CONTEXT = "individual_use"
-name, role = me()
+who = current()
 p = pack()
 qs = questions(p, CONTEXT)
 st.title("Check use for a patient")
@@ -17,7 +18,10 @@ st.write("For the clinical team: is using an approved product for this patient l
          "restrictive and recorded? Use the patient's local pseudonymous reference, never a name "
          "or NHS number.")
 
-products = [v for v in store().latest(context="procurement")]
+if not who.actor.may("save_individual_use", who.actor.wards[0] if who.actor.wards else None):
+    st.info("Checking use for a patient is for clinical staff on the patient's ward; you can "
+            "still read product decisions on the Records page.")
+products = who.records(context="procurement")
 if not products:
     st.warning("No product decision is stored yet. A procurement panel must assess the product first.")
     st.page_link("views/assess_product.py", label="Assess a product")
@@ -52,5 +56,6 @@ st.progress(answered / total if total else 0.0,
             text=f"{answered} of {total} questions the rules need are answered")
 
 if st.button("Evaluate", type="primary", key="ind_evaluate"):
-    form.evaluate(data, CONTEXT, lambda assessment: service.check_use(assessment, store(), p))
+    form.evaluate(data, CONTEXT,
+                  lambda assessment: service.check_use(assessment, who.store, p))
 form.decision_preview(CONTEXT)

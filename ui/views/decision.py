@@ -5,9 +5,11 @@ import streamlit as st
 from engine import service
 from engine.errors import DTPAError
 from engine.models.vocab import Attestation, Outcome, Verdict
-from ui.common import me, pretty, show_record, store
+from ui.auth import current
+from ui.common import pretty, show_record, store
 
-name, role = me()
+who = current()
+name, role = who.actor.name, who.actor.role.value
 st.title("Decision")
 decision = st.session_state.get("decision")
 if not decision:
@@ -17,19 +19,17 @@ if not decision:
     st.stop()
 
 record = decision["record"]
-view = store().get(decision["view_id"]) if decision.get("view_id") else None
+view = who.read(decision["view_id"]) if decision.get("view_id") else None
 if view is not None:
     record = view.record
     st.caption(f"Stored record {view.row.id} · {view.status}")
 show_record(record, view)
 
 st.header("Save, sign off and override")
-if not name:
-    st.warning("Enter your name and role in the sidebar: they are recorded with every action.")
-elif view is None:
+if view is None:
     if st.button("Save this decision", type="primary", key="dec_save"):
         try:
-            saved = service.save_assessment(decision["assessment"], name, role, store())
+            saved = who.save(decision["assessment"])
             decision["view_id"] = saved.row.id
             st.rerun()
         except DTPAError as exc:
@@ -41,8 +41,7 @@ else:
         comment = st.text_area("Comment (optional)", key="sign_comment")
         if st.form_submit_button("Sign off"):
             try:
-                store().sign(view.row.id, name, role, [a for a, on in ticks.items() if on],
-                             comment or None)
+                who.sign(view.row.id, [a for a, on in ticks.items() if on], comment or None)
                 st.rerun()
             except DTPAError as exc:
                 st.error(str(exc))
@@ -55,7 +54,7 @@ else:
         reason = st.text_area("Reason (at least 20 characters)", key="ov_reason")
         if st.form_submit_button("Record override"):
             try:
-                store().override(view.row.id, target, new, name, role, reason)
+                who.override(view.row.id, target, new, reason)
                 st.rerun()
             except DTPAError as exc:
                 st.error(str(exc))
@@ -72,13 +71,15 @@ kinds = [("pdf", "Audit PDF", "application/pdf"), ("json", "JSON record", "appli
          ("fhir", "FHIR R5 bundle", "application/fhir+json")]
 if record.record_type == "individual_use":
     kinds.insert(1, ("easy-read", "Easy-read summary", "application/pdf"))
+if view is not None and not who.actor.may(f"export_{view.row.context}", view.row.ward):
+    st.write("Your role does not export this record.")
+    st.stop()
 cols = st.columns(len(kinds))
 for col, (kind, label, mime) in zip(cols, kinds, strict=True):
     if view is not None:  # the export becomes an audit event when the file is taken
-        data, filename = service.export_stored(view.row.id, kind, name, role, store(), audit=False)
+        data, filename = who.export(view.row.id, kind, audit=False)
         col.download_button(label, data, file_name=filename, mime=mime, key=f"dl_{kind}",
-                            on_click=store().record_export,
-                            args=(view.row.id, name or "web user", role, kind))
+                            on_click=store().record_export, args=(view.row.id, name, role, kind))
     else:
         data = service.render_export(record, kind, None, decision["assessment"].model_dump(mode="json"))
         col.download_button(label, data, file_name=f"dtpa-decision{service.EXPORT_KINDS[kind]}",

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui.common import me, pack, pretty, store
+from ui.auth import current
+from ui.common import pack, pretty, store
 
-me()
+who = current()
 st.title("DTPA: digital technology principles assessment")
 st.write(
     "DTPA helps NHS mental health inpatient services decide whether, and how, to use a digital "
@@ -38,7 +39,7 @@ for i, (target, name) in enumerate(p.catalogue.targets.items()):
         st.caption(entry.summary.split(". ")[0] + ".")
 
 st.header("Reviews due in the next 14 days, overdue or flagged")
-due = store().due(14)
+due = [(v, why) for v, why in store().due(14) if who.actor.may(f"read_{v.row.context}", v.row.ward)]
 if not due:
     st.write("Nothing is due.")
 else:

@@ -4,12 +4,12 @@ import datetime as dt
 
 import streamlit as st
 
-from engine import service
 from engine.errors import DTPAError
 from engine.render import governance_text
-from ui.common import me, pretty, store
+from ui.auth import current
+from ui.common import pretty, store
 
-name, role = me()
+who = current()
 st.title("Records and audit")
 cols = st.columns(5)
 product = cols[0].text_input("Product contains", key="rec_product")
@@ -20,7 +20,8 @@ outcome = cols[2].selectbox("Outcome", ["(any)", "supported", "supported_with_co
 since = cols[3].date_input("Assessed since", value=None, key="rec_since")
 due_only = cols[4].checkbox("Review due (30 days) or flagged", key="rec_due")
 
-views = service.select_records(store(), product or None, ward or None, since, None)
+views = [v for v in who.records(product=product or None, ward=ward or None)
+         if since is None or v.row.assessed_on >= since]
 if outcome != "(any)":
     views = [v for v in views if v.effective_outcome == outcome]
 if due_only:
@@ -37,13 +38,13 @@ if views:
     chosen = st.selectbox("Open a record", [v.row.id for v in views], key="rec_open_id")
     if st.button("Open", key="rec_open"):
         # Opening a patient's record is an audit event, with who opened it.
-        view = store().get(chosen, viewer=(name or "web user", role))
+        view = who.open(chosen)
         rows, events = store().history(chosen)
         st.session_state["opened"] = (view.row.id, [(r.id, r.outcome, r.created_at) for r in rows],
                                       [(e.seq, e.at, e.action, e.record_id, e.actor, e.role) for e in events])
 opened = st.session_state.get("opened")
 if opened:
-    view = store().get(opened[0])
+    view = who.read(opened[0])
     st.subheader(f"Record {view.row.id}")
     st.text(governance_text(view))
     st.markdown("**Versions**")
@@ -57,8 +58,8 @@ if opened:
         st.switch_page("views/decision.py")
 
 st.header("Verify the audit chain")
-if st.button("Verify now", key="rec_verify"):
-    result = store().verify()
+if st.button("Verify now", key="rec_verify", disabled=not who.actor.may("verify")):
+    result = who.verify()
     if result.ok:
         st.success(f"Audit chain intact: {result.events} events and {result.records} records verified.")
     else:
@@ -71,9 +72,8 @@ st.write("One PDF with an index and every record listed above, and a CSV of thei
 if st.button("Build bundle", key="rec_bundle", disabled=not views):
     bar = st.progress(0.0, text="Building the bundle")
     try:
-        pdf, csv_text = service.export_bundle(
-            views, "DTPA records", name or "web user", role, store(),
-            lambda i, n: bar.progress(i / n, text=f"Record {i} of {n}"))
+        pdf, csv_text = who.bundle("DTPA records", views,
+                                   lambda i, n: bar.progress(i / n, text=f"Record {i} of {n}"))
         st.session_state["bundle"] = (pdf, csv_text)
         bar.progress(1.0, text="Bundle ready")
     except DTPAError as exc:

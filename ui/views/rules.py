@@ -5,9 +5,10 @@ import streamlit as st
 import yaml
 
 from engine.graph import build_graph, target_node, to_dot
-from ui.common import me, pack, pretty
+from ui.auth import current
+from ui.common import pack, pretty
 
-me()
+current()
 p = pack()
 cat = p.catalogue
 st.title("Principles and rules")
