@@ -128,7 +128,7 @@ def test_eight_threads_give_exactly_the_serial_results():
     def worker(n: int) -> None:
         try:
             results[n] = [_signature(service.evaluate(cases[(n + i) % len(cases)]))
-                          for i in range(60)]
+                          for i in range(1000)]
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -139,7 +139,7 @@ def test_eight_threads_give_exactly_the_serial_results():
         t.join()
     assert not errors
     for n, got in results.items():
-        assert got == [serial[(n + i) % len(cases)] for i in range(60)]
+        assert got == [serial[(n + i) % len(cases)] for i in range(1000)]
 
 
 def _rss_kib() -> int:
