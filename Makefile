@@ -34,6 +34,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_exports.py
+	$(BIN)/python bench/bench_load.py
 	scripts/with-postgres.sh $(BIN)/python bench/bench_store.py
 
 schemas: $(STAMP)
