@@ -199,3 +199,14 @@ def test_cli_journey_save_sign_override_history(store_url):
     due = runner.invoke(app, ["records", "due", "--within", "400d", "--db", store_url])
     assert ref in due.output
     assert runner.invoke(app, ["records", "due", "--within", "soon", "--db", store_url]).exit_code == 1
+
+
+def test_injection_attempts_in_record_filters_are_just_text(store):
+    populated(store)
+    for attack in ("'; DROP TABLE records; --", "%' OR '1'='1", "\\x00", "Contactless%"):
+        views = store.latest(product=attack, ward=attack)
+        assert all(attack.strip("%") in (v.row.product + (v.row.ward or "")) for v in views)
+    assert store.count() == 2 and store.verify().ok
+    runner_result = runner.invoke(app, ["records", "list", "--product", "'; DROP TABLE records; --",
+                                        "--db", str(store.db.url)])
+    assert runner_result.exit_code == 0 and "0 record(s)" in runner_result.output

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine import service
 from engine.access import Actor
-from tests.conftest import ALL_ATTESTATIONS, approve
+from tests.conftest import ALL_ATTESTATIONS, approve, load_case
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 PAGES = ["views/home.py", "views/assess_product.py", "views/check_patient.py", "views/decision.py",
@@ -167,3 +167,65 @@ def test_administrators_manage_accounts_and_others_do_not_see_the_page(app_store
     assert app_store.authenticate("sam.patel", "a long enough password").role.value == "dpo"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         page("views/accounts.py", person("dpo"))  # not even registered for a DPO
+
+
+SESSION = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+from engine.access import Actor
+app, n, case = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+at = AppTest.from_file(app, default_timeout=300)
+at.session_state["actor"] = Actor(username=f"p{n}", name=f"Panel member {n}", role="panel_chair")
+at.run()
+at.switch_page("views/assess_product.py")
+at.run()
+at.selectbox(key="pro_start").select(f"Case study: {case}").run()
+at.button(key="pro_load").click().run()
+at.button(key="pro_evaluate").click().run()
+outcome = at.session_state["decision"]["record"].outcome
+at.switch_page("views/decision.py").run()
+at.button(key="dec_save").click().run()
+print(json.dumps([case, outcome, at.session_state["decision"]["view_id"]]))
+"""
+
+
+def test_eight_app_sessions_at_once_evaluate_and_save_without_interference(app_store):
+    """Eight sessions, each in its own process (AppTest is not thread-safe), on one store."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cases = ["vbm-individual-decision", "feedback-kiosk", "tablets-family-calls", "vr-relaxation"]
+    procs = [subprocess.Popen([sys.executable, "-c", SESSION, APP, str(n), cases[n % 4]],
+                              cwd=Path(APP).parent.parent, env=dict(os.environ),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for n in range(8)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    expected = {c: service.evaluate(load_case(f"{c}.yaml")).outcome for c in cases}
+    assert all(outcome == expected[case] for case, outcome, _ in results)
+    saved = {rid: app_store.get(rid) for _, _, rid in results}
+    assert len(saved) == 8 and app_store.verify().ok
+    assert {v.row.created_by for v in saved.values()} == {f"Panel member {n}" for n in range(8)}
+
+
+PROCUREMENT_CASES = sorted(p.stem for p in (Path(APP).parent.parent / "case_studies").glob("*.yaml")
+                           if "context: procurement" in p.read_text())
+
+
+@pytest.mark.parametrize("case", PROCUREMENT_CASES)
+def test_the_form_round_trips_every_answer_of_a_case_study(app_store, case):
+    """Loaded into the web form and evaluated, a case study is exactly the assessment it was:
+    every answer, including 'not applicable' with its reason, survives the widgets."""
+    at = page("views/assess_product.py", person("panel_chair"))
+    at.selectbox(key="pro_start").select(f"Case study: {case}").run()
+    at.button(key="pro_load").click().run()
+    at.button(key="pro_evaluate").click().run()
+    from_form = at.session_state["decision"]["assessment"]
+    direct = load_case(f"{case}.yaml")
+    assert from_form.model_dump(mode="json") == direct.model_dump(mode="json")
+    assert at.session_state["decision"]["record"].input_hash == service.evaluate(direct).input_hash

@@ -56,9 +56,13 @@ def _widget(q: Question, context: str, names: dict[str, str], error: str | None)
                        help=help_text + " Leave empty if not answered yet.")
     elif spec.kind == "int":
         st.number_input(label, min_value=0, step=1, value=None, key=k, help=help_text)
+        if spec.allows_na:
+            st.checkbox(NA, key=k + ":na")
     elif spec.kind == "date":
         st.date_input(label, value=None, key=k, help=help_text, format="YYYY-MM-DD",
                       min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
+        if spec.allows_na:
+            st.checkbox(NA, key=k + ":na")
     elif q.path == "alternatives":
         st.data_editor(st.session_state.get(k + ":rows", [{"option": "", "why_not_enough": ""}]),
                        key=k, num_rows="dynamic", width="stretch",
@@ -69,7 +73,7 @@ def _widget(q: Question, context: str, names: dict[str, str], error: str | None)
         st.text_input(label + " (separate with commas)", key=k, help=help_text)
     else:
         st.text_area(label, key=k, max_chars=20_000, help=help_text, height=80)
-    if _is_na(st.session_state.get(k)):
+    if _is_na(st.session_state.get(k)) or st.session_state.get(k + ":na"):
         st.text_input("Why does this not apply? (required)", key=k + ":why")
     if error:
         st.error(f"{spec.question}: {error}")
@@ -96,7 +100,7 @@ def collect(qs: list[Question], context: str) -> tuple[dict[str, Any], int, int]
 def _value(q: Question, context: str) -> Any:
     k = key(context, q.path)
     raw = st.session_state.get(k)
-    if _is_na(raw):
+    if _is_na(raw) or st.session_state.get(k + ":na"):
         return {"not_applicable": st.session_state.get(k + ":why", "")}
     kind = q.spec.kind
     if kind == "bool":
@@ -138,12 +142,14 @@ def load(data: dict[str, Any], qs: list[Question], context: str) -> None:
     flat = flatten(data, context)
     for q in qs:
         k = key(context, q.path)
-        for extra in (k + ":why", k + ":rows"):
+        for extra in (k + ":why", k + ":rows", k + ":na"):
             st.session_state.pop(extra, None)
         value = flat.get(q.path)
         st.session_state[k] = _widget_value(q, value)
         if isinstance(value, dict) and "not_applicable" in value:
             st.session_state[k + ":why"] = value["not_applicable"]
+            if q.spec.kind in ("int", "date"):
+                st.session_state[k + ":na"] = True
         if q.path == "alternatives":
             st.session_state.pop(k, None)
             st.session_state[k + ":rows"] = [{"option": r.get("option", ""),
@@ -163,7 +169,7 @@ def _widget_value(q: Question, value: Any) -> Any:
     if kind == "enum_list":
         return [NA_ITEM] if na else ([NONE_OF_THESE] if value == [] else list(value or []))
     if kind == "date":
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None  # N/A: a checkbox
     if kind == "count":
         return ", ".join(value) if isinstance(value, list) and q.path != "alternatives" else ""
     if kind == "int":
