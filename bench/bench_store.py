@@ -67,13 +67,15 @@ def run(name: str, url: str, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
-    n = parser.parse_args().n
+    parser.add_argument("--sqlite-only", action="store_true", help="Skip PostgreSQL")
+    options = parser.parse_args()
+    n = options.n
     print(f"DTPA store benchmark: {n} procurement records (17 case studies' products in turn)")
     print(f"{'database':<11}{'records':>8}{'evaluate':>12}{'save':>18}{'re-evaluate':>18}"
           f"{'verify':>11}{'re-eval RSS':>14}")
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite", f"sqlite:///{tmp}/bench.sqlite", n)
-    pg = os.environ.get("DTPA_TEST_POSTGRES_URL")
+    pg = None if options.sqlite_only else os.environ.get("DTPA_TEST_POSTGRES_URL")
     if pg:
         import psycopg
 
