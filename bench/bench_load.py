@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import rule_engine  # noqa: E402
 
-from bench.bench_evaluate import plain  # noqa: E402
+from bench.bench_evaluate import plain, rss_mib  # noqa: E402
+from bench.bench_exports import median_ms  # noqa: E402
 from engine import service  # noqa: E402
 from engine.compiler import compile_program  # noqa: E402
 from engine.facts import to_fact  # noqa: E402
@@ -63,15 +64,6 @@ def translate(expr: dict[str, Any], symbols: dict[str, str]) -> str:
     return f"{_sym(op)} == {json.dumps(arg)}"
 
 
-def median_ms(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
-
 def _worker(args: tuple[list[dict], int]) -> int:
     facts, n = args
     pack = service.default_pack()
@@ -80,13 +72,6 @@ def _worker(args: tuple[list[dict], int]) -> int:
         fact = facts[i % len(facts)]
         service.engine().evaluate(programs[fact["kind"]], fact)
     return n
-
-
-def rss_mib() -> float:
-    import resource
-
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def main() -> None:
@@ -145,7 +130,7 @@ def main() -> None:
         fact = facts[i % len(facts)]
         service.engine().evaluate(programs[fact["kind"]], fact)
         if i % (args.memory // 10) == 0:
-            marks.append(f"{i // 1000}k:{rss_mib():.1f}")
+            marks.append(f"{i:,}: {rss_mib():.1f}")
     print(f"start {start:.1f}; " + ", ".join(marks)
           + f"; {args.memory / (time.perf_counter() - t):,.0f} evaluations/s")
 

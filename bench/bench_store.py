@@ -18,15 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_evaluate import rss_mib  # noqa: E402
 from engine import service  # noqa: E402
 from engine.store import Database, Store  # noqa: E402
-
-
-def rss_mib() -> float:
-    import resource
-
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def run(name: str, url: str, n: int) -> None:
