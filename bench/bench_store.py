@@ -43,7 +43,8 @@ def run(name: str, url: str, n: int) -> None:
 
     rss0 = rss_mib()
     t = time.perf_counter()
-    report = service.reevaluate_all("Bench Runner", "panel_chair", store, pack)
+    report = service.reevaluate_all("Bench Runner", "panel_chair", store, pack,
+                                    workers=os.cpu_count() or 1)
     reeval_s = time.perf_counter() - t
     rss1 = rss_mib()
 

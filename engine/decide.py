@@ -62,7 +62,7 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
         evaluated_at=now,
         outcome=outcome,
         outcome_reason=outcome_reason,
-        verdicts=_verdicts(pack, rules, raw, view, fired, unknown),
+        verdicts=_verdicts(pack, rules, raw, view),
         findings=findings,
         conditions=[f for f in findings if f.severity == "condition"],
         open_questions=_open_questions(rules, unknown, view, context),
@@ -114,11 +114,16 @@ def _finding(pack: RulePack, loaded: LoadedRule) -> Finding:
                    basis=r.basis + (f": {r.basis_note}" if r.basis_note else ""))
 
 
-def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
-    order = [o for o in pack.policy.outcome_order]
+def outcome_of(pack: RulePack, raw: Raw) -> dict[str, str]:
+    """The policy's winning outcome proposal (the worst, by the policy's own order)."""
+    order = list(pack.policy.outcome_order)
     if not raw.outcomes:  # the policy's default rule always fires; this guards a broken policy
         raise EngineFailure("the decision policy proposed no outcome (is its default rule missing?)")
-    best = min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
+    return min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
+
+
+def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
+    best = outcome_of(pack, raw)
     reason = next(p.rule.reason for p in pack.policy_rules if p.rule.id == best["by"])
     same = sorted({o["target"] for o in raw.outcomes
                    if o["outcome"] == best["outcome"] and o["target"]})
@@ -127,29 +132,43 @@ def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
     return best["outcome"], reason
 
 
-def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw, view: FactView,
-              fired: list[str], unknown: list[str]) -> list[TargetVerdict]:
-    order = list(pack.policy.verdict_order)
-    reasons = {p.rule.id: p.rule.reason for p in pack.policy_rules}
+def verdict_map(pack: RulePack, raw: Raw, view: FactView) -> dict[str, tuple[str, list[str], str]]:
+    """Principle or area -> (verdict, the rules behind it, the policy rule that gave it, or "")."""
     context = view.fact["kind"]
-    out = []
-    for target, name in pack.catalogue.targets.items():
+    rules = {r.rule.id: r for r in pack.rules_for(context)}
+    order = list(pack.policy.verdict_order)
+    out = {}
+    for target in pack.catalogue.targets:
         given = [v for v in raw.verdicts if v["target"] == target]
         mine = [r for r in rules.values() if target in r.rule.targets]
         if given:
             worst = min(order.index(v["verdict"]) for v in given)
-            verdict = order[worst]
             ids = sorted({rid for v in given if order.index(v["verdict"]) == worst
                           for rid in raw.sources[tuple(v["source"].split("|"))]})
             by = next(v["by"] for v in given if order.index(v["verdict"]) == worst)
-            reason = f"{reasons[by]}: " + "; ".join(f"{i} {rules[i].rule.title}" for i in ids)
+            out[target] = (order[worst], ids, by)
         elif mine and all(_not_applicable(r, view, context) for r in mine):
-            verdict, ids, reason = "not_applicable", [], pack.policy.not_applicable_reason
+            out[target] = ("not_applicable", [], "")
         else:
-            verdict = pack.policy.default_verdict
-            ids = sorted(r.rule.id for r in mine if r.rule.id in fired or r.rule.id in unknown)
-            reason = f"{pack.policy.default_reason} ({len(mine)} rules checked)"
-        out.append(TargetVerdict(target=target, name=name, verdict=verdict, reason=reason, rule_ids=ids))
+            out[target] = (pack.policy.default_verdict, sorted(
+                r.rule.id for r in mine if r.rule.id in raw.fired or r.rule.id in raw.unknown), "")
+    return out
+
+
+def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw,
+              view: FactView) -> list[TargetVerdict]:
+    reasons = {p.rule.id: p.rule.reason for p in pack.policy_rules}
+    out = []
+    for target, (verdict, ids, by) in verdict_map(pack, raw, view).items():
+        if by:
+            reason = f"{reasons[by]}: " + "; ".join(f"{i} {rules[i].rule.title}" for i in ids)
+        elif verdict == "not_applicable":
+            reason = pack.policy.not_applicable_reason
+        else:
+            mine = sum(1 for r in rules.values() if target in r.rule.targets)
+            reason = f"{pack.policy.default_reason} ({mine} rules checked)"
+        out.append(TargetVerdict(target=target, name=pack.catalogue.targets[target],
+                                 verdict=verdict, reason=reason, rule_ids=ids))
     return out
 
 

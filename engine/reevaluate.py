@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from engine.errors import InputInvalid
-from engine.models.record import DecisionRecord
 from engine.pack import RulePack
-from engine.store import RecordView, Store, audit
+from engine.store import Store, audit
 
 Progress = Callable[[int, int], None]
 BATCH = 500  # records re-evaluated per read, so memory stays flat however many are stored
@@ -37,49 +36,91 @@ class Report:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _compare(view: RecordView, new: DecisionRecord) -> Change | None:
-    old = view.record
-    verdicts = {v.target: v.verdict for v in old.verdicts}
-    moved = {v.target: (verdicts.get(v.target, "-"), v.verdict) for v in new.verdicts
-             if verdicts.get(v.target) != v.verdict}
-    if old.outcome == new.outcome and not moved:
+Decide = Callable[..., tuple[str, dict[str, str], list[str]]]  # outcome, verdicts, rules fired
+
+
+def _compare(record_id: str, old: dict, outcome: str, verdicts: dict[str, str],
+             fired: list[str]) -> Change | None:
+    before = {v["target"]: v["verdict"] for v in old["verdicts"]}
+    moved = {t: (before.get(t, "-"), v) for t, v in verdicts.items() if before.get(t) != v}
+    if old["outcome"] == outcome and not moved:
         return None
-    fired_before, fired_now = set(old.trace.rules_fired), set(new.trace.rules_fired)
-    return Change(view.row.id, old.outcome, new.outcome, moved, sorted(fired_now - fired_before),
+    fired_before, fired_now = set(old["trace"]["rules_fired"]), set(fired)
+    return Change(record_id, old["outcome"], outcome, moved, sorted(fired_now - fired_before),
                   sorted(fired_before - fired_now))
 
 
 def reevaluate(store: Store, pack: RulePack, by: str, role: str,
-               evaluate: Callable, progress: Progress | None = None) -> Report:
+               decide: Decide, progress: Progress | None = None, workers: int = 1) -> Report:
+    """`decide(assessment, pack)` gives the outcome, verdicts and rules fired without building a
+    whole record: re-evaluation only needs to know whether the decision would change. With
+    several workers, batches are decided in parallel processes; this process alone writes the
+    audit events (one writer keeps the chain simple)."""
     report = Report()
     ids = store.latest_ids()
-    done = 0
-    for start in range(0, len(ids), BATCH):
-        for view in store.views(ids[start:start + BATCH]):
-            done += 1
-            _one(store, pack, by, role, evaluate, view, report)
-            if progress:
-                progress(done, len(ids))
+    batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
+    if workers > 1 and len(batches) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of durable_rules' C state
+        with ctx.Pool(workers, initializer=_worker_start, initargs=(store.db.url, pack)) as pool:
+            results = pool.imap(_worker_batch, batches)
+            _collect(results, store, pack, by, role, report, progress, len(ids))
+    else:
+        results = (_decide_batch(store, pack, batch, decide) for batch in batches)
+        _collect(results, store, pack, by, role, report, progress, len(ids))
     return report
 
 
-def _one(store: Store, pack: RulePack, by: str, role: str, evaluate: Callable, view: RecordView,
-         report: Report) -> None:
+def _decide_batch(store: Store, pack: RulePack, batch: list[str], decide: Decide) -> list[tuple]:
     from engine.service import validate_assessment
 
-    report.checked += 1
-    try:
-        new = evaluate(validate_assessment(json.loads(view.row.input_json)), pack)
-    except (InputInvalid, ValidationError) as exc:
-        report.failed.append((view.row.id, str(exc).splitlines()[0]))
-        return
-    change = _compare(view, new)
-    if change is None:
-        report.unchanged += 1
-        return
-    report.changes.append(change)
+    out: list[tuple] = []
+    for record_id, input_json, record_json in store.stored_decisions(batch):
+        try:
+            outcome, verdicts, fired = decide(validate_assessment(json.loads(input_json)), pack)
+        except (InputInvalid, ValidationError) as exc:
+            out.append((record_id, None, str(exc).splitlines()[0]))
+            continue
+        out.append((record_id, _compare(record_id, json.loads(record_json), outcome, verdicts,
+                                        fired), None))
+    return out
+
+
+def _collect(results, store: Store, pack: RulePack, by: str, role: str, report: Report,
+             progress: Progress | None, total: int) -> None:
+    for batch in results:
+        for record_id, change, failure in batch:
+            report.checked += 1
+            if failure:
+                report.failed.append((record_id, failure))
+            elif change is None:
+                report.unchanged += 1
+            else:
+                report.changes.append(change)
+                _flag(store, pack, by, role, change)
+        if progress:
+            progress(report.checked, total)
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _worker_start(url: str, pack: RulePack) -> None:
+    from engine.store import Database
+
+    _WORKER["store"], _WORKER["pack"] = Store(Database(url)), pack
+
+
+def _worker_batch(batch: list[str]) -> list[tuple]:
+    from engine.service import decide_quickly
+
+    return _decide_batch(_WORKER["store"], _WORKER["pack"], batch, decide_quickly)  # type: ignore[arg-type]
+
+
+def _flag(store: Store, pack: RulePack, by: str, role: str, change: Change) -> None:
     with store.db.write() as session:
-        audit.append(session, by, role, "reevaluated", view.row.id, {
+        audit.append(session, by, role, "reevaluated", change.record_id, {
             "reason": f"rule pack {pack.header.version} ({pack.hash[:12]}) would decide "
                       f"{change.after} instead of {change.before}",
             "from": change.before, "to": change.after,

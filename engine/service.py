@@ -168,9 +168,22 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
                       supersedes)
 
 
+def decide_quickly(assessment: AnyAssessment,
+                   pack: RulePack | None = None) -> tuple[str, dict[str, str], list[str]]:
+    """Outcome, verdict per principle and rules fired, without building the whole record."""
+    from engine.decide import outcome_of, verdict_map
+
+    pack = pack or default_pack()
+    view = to_fact(assessment)
+    raw = _ENGINE.evaluate(program_for(pack, assessment.context), view.fact)
+    return (outcome_of(pack, raw)["outcome"],
+            {t: v[0] for t, v in verdict_map(pack, raw, view).items()}, raw.fired)
+
+
 def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePack | None = None,
-                   progress: Progress | None = None) -> Report:
-    return reevaluate(store or open_store(), pack or default_pack(), by, role, evaluate, progress)
+                   progress: Progress | None = None, workers: int = 1) -> Report:
+    return reevaluate(store or open_store(), pack or default_pack(), by, role, decide_quickly,
+                      progress, workers)
 
 
 CASE_STUDIES = Path(__file__).resolve().parent.parent / "case_studies"

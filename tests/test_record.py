@@ -100,3 +100,13 @@ def test_case_studies_validate_against_the_input_schema():
 
     for path in sorted((ROOT / "case_studies").glob("*.yaml")):
         jsonschema.validate(yaml.safe_load(path.read_text())["assessment"], schema)
+
+
+def test_the_quick_decision_used_by_reevaluation_agrees_with_the_full_record():
+    for path in sorted((ROOT / "case_studies").glob("*.yaml")):
+        assessment = service.load_assessment(path)
+        record = service.evaluate(assessment)
+        outcome, verdicts, fired = service.decide_quickly(assessment)
+        assert outcome == record.outcome, path.stem
+        assert verdicts == {v.target: v.verdict for v in record.verdicts}, path.stem
+        assert sorted(set(fired)) == sorted(record.trace.rules_fired), path.stem

@@ -193,3 +193,24 @@ def test_drafts_are_saved_and_loaded_but_are_not_decisions(store):
     with pytest.raises(InputInvalid):
         store.save_draft("  ", "procurement", data, "Dr Ada Obi")
     assert store.verify().ok and store.verify().events == 0
+
+
+def test_parallel_reevaluation_finds_the_same_changes(store, tmp_path):
+    from engine.reevaluate import BATCH
+
+    cases = [load_case("vbm-individual-decision.yaml"), load_case("feedback-kiosk.yaml")]
+    records = [service.evaluate(c) for c in cases]
+    for i in range(BATCH + 20):  # more than one batch, so the pool is used
+        store.save(cases[i % 2].model_dump(mode="json"), records[i % 2], "Bench", "panel_chair", f"p{i}")
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "p7_evidence.yaml"
+    text = path.read_text()
+    start = text.index("- id: P7-PRO-001")
+    path.write_text(text[:start] + text[start:].replace("severity: condition", "severity: blocker", 1))
+    pack = load_pack(rules)
+    report = service.reevaluate_all("Dr Ada Obi", "dpo", store, pack, workers=2)
+    assert report.checked == BATCH + 20 and not report.failed
+    assert len(report.changes) == (BATCH + 20 + 1) // 2  # every monitor record, no kiosk record
+    assert {c.after for c in report.changes} == {"not_supported"}
+    assert store.verify().ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated
 
 import typer
@@ -158,7 +159,9 @@ def audit_verify(db: DbOpt = None) -> None:
 
 
 @app.command()
-def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt = None) -> None:
+def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt = None,
+               workers: Annotated[int, typer.Option(help="Processes deciding in parallel "
+                                                         "(default: one per core)")] = 0) -> None:
     """Run every current record against the current rule pack; flag those whose decision would
     change (decisions are never rewritten)."""
     from rich.progress import Progress
@@ -169,7 +172,8 @@ def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt =
         with Progress(transient=True) as bar:
             task = bar.add_task("Re-evaluating", total=None)
             report = service.reevaluate_all(
-                by, role, store, pack, lambda i, n: bar.update(task, completed=i, total=n))
+                by, role, store, pack, lambda i, n: bar.update(task, completed=i, total=n),
+                workers or os.cpu_count() or 1)
     except DTPAError as exc:
         fail(exc)
     for c in report.changes:

@@ -150,6 +150,15 @@ class Store:
                 newest, (RecordRow.key == newest.c.key) & (RecordRow.version == newest.c.v))
                 .order_by(RecordRow.created_at)).scalars())
 
+    def stored_decisions(self, ids: list[str]) -> list[tuple[str, str, str]]:
+        """(id, assessment JSON, record JSON) of the given records: the cheap read for
+        re-evaluation, which needs no governance."""
+        with self.db.read() as session:
+            rows = session.execute(select(RecordRow.id, RecordRow.input_json, RecordRow.record_json)
+                                   .where(RecordRow.id.in_(ids))).all()
+            order = {rid: i for i, rid in enumerate(ids)}
+            return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: order[r[0]])
+
     def views(self, ids: list[str]) -> list[RecordView]:
         with self.db.read() as session:
             rows = session.execute(select(RecordRow).where(RecordRow.id.in_(ids))).scalars().all()
