@@ -36,6 +36,9 @@ class Access:
              supersedes: str | None = None) -> RecordView:
         ward = getattr(getattr(assessment, "patient", None), "ward", None)
         self.actor.require(f"save_{assessment.context}", ward)
+        if supersedes:  # a new version of a record they may not see is refused too
+            previous = self.read(supersedes)
+            self.actor.require(f"save_{previous.row.context}", previous.row.ward)
         return service.save_assessment(assessment, self.actor.name, self.actor.role.value,
                                        self.store, self.pack, idempotency_key, supersedes)
 

@@ -143,3 +143,12 @@ def test_users_from_the_command_line(store_url):
     bad = runner.invoke(app, ["users", "add", "x", "--name", "X Y", "--role", "wizard",
                               "--password-stdin", "--db", store_url], input=PASSWORD + "\n")
     assert bad.exit_code == 1 and "unknown role 'wizard'" in bad.stderr
+
+
+def test_a_new_version_of_another_wards_record_is_refused(world):
+    store = world["store"]
+    heron = Access(actor("clinician", ["Heron Ward"]), store)
+    moved = individual_for(world["product"], patient__ward="Heron Ward")
+    with pytest.raises(AccessDenied):
+        heron.save(moved, supersedes=world["patient"])
+    assert store.get(world["patient"]).superseded_by is None
