@@ -69,6 +69,7 @@ def _widget(q: Question, context: str, names: dict[str, str], error: str | None)
                        column_config={"option": "Less restrictive option considered",
                                       "why_not_enough": "Why it was not enough"})
         st.caption(spec.question + ". " + help_text)
+        st.checkbox("None were considered", key=k + ":none")
     elif spec.kind == "count":
         st.text_input(label + " (separate with commas)", key=k, help=help_text)
     else:
@@ -115,7 +116,7 @@ def _value(q: Question, context: str) -> Any:
         return raw.isoformat() if isinstance(raw, dt.date) else None
     if q.path == "alternatives":
         rows = _editor_rows(k)
-        return rows or None
+        return rows or ([] if st.session_state.get(k + ":none") else None)
     if kind == "count":
         items = [x.strip() for x in (raw or "").split(",") if x.strip()]
         return items or None
@@ -142,7 +143,7 @@ def load(data: dict[str, Any], qs: list[Question], context: str) -> None:
     flat = flatten(data, context)
     for q in qs:
         k = key(context, q.path)
-        for extra in (k + ":why", k + ":rows", k + ":na"):
+        for extra in (k + ":why", k + ":rows", k + ":na", k + ":none"):
             st.session_state.pop(extra, None)
         value = flat.get(q.path)
         st.session_state[k] = _widget_value(q, value)
@@ -152,6 +153,7 @@ def load(data: dict[str, Any], qs: list[Question], context: str) -> None:
                 st.session_state[k + ":na"] = True
         if q.path == "alternatives":
             st.session_state.pop(k, None)
+            st.session_state[k + ":none"] = value == []
             st.session_state[k + ":rows"] = [{"option": r.get("option", ""),
                                               "why_not_enough": r.get("why_not_enough", "")}
                                              for r in (value or [])] or [{"option": "",
