@@ -5,6 +5,7 @@ provenance flag. Loaded and validated with pydantic; problems are reported as `f
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -118,9 +119,10 @@ class Catalogue(_Strict):
             return self.sources[ref].title
         raise KeyError(ref)
 
-    @property
+    @cached_property
     def targets(self) -> dict[str, str]:
-        """Principles and practice areas in order, id -> title: what verdicts are given on."""
+        """Principles and practice areas in order, id -> title: what verdicts are given on.
+        (Computed once: decisions read it for every principle of every evaluation.)"""
         return {**{k: p.title for k, p in self.principles.items()},
                 **{k: a.title for k, a in self.areas.items()}}
 

@@ -86,7 +86,13 @@ class RulePack:
     national_hash: str = ""  # the national content alone, which its version number must follow
 
     def rules_for(self, context: str) -> list[LoadedRule]:
-        return [r for r in self.rules.values() if context in r.rule.context]
+        return self._by_context[context]
+
+    @cached_property
+    def _by_context(self) -> dict[str, list[LoadedRule]]:
+        """Built once: every evaluation asks for its context's rules several times."""
+        return {ctx: [r for r in self.rules.values() if ctx in r.rule.context]
+                for ctx in ("procurement", "individual_use")}
 
 
 def _policy_specs(catalogue: Catalogue) -> dict[str, dict[str, FactSpec]]:

@@ -11,15 +11,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.compiler import Program, compile_program
-from engine.decide import build_record, seal
+from engine.decide import build_record, outcome_of, seal, verdict_map
 from engine.errors import InputInvalid, Problem
-from engine.facts import MAX_PROPERTIES, to_fact
+from engine.facts import MAX_PROPERTIES, FactView, to_fact
 from engine.linking import with_product_record
 from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack, load_pack
 from engine.reevaluate import Progress, Report, reevaluate
-from engine.runtime import Engine
+from engine.runtime import Engine, Raw
 from engine.store import Database, RecordView, Store, database_url
 from engine.validation import problems_from
 from engine.whatif import what_would_change
@@ -100,19 +100,34 @@ def parse_assessment(text: str, name: str = "<input>") -> AnyAssessment:
     return validate_assessment(doc.data, doc)
 
 
-def evaluate(assessment: AnyAssessment, pack: RulePack | None = None,
-             now: dt.datetime | None = None) -> DecisionRecord:
-    """One evaluation through durable_rules and the decision policy: the record without
-    "what would change this decision" (used for re-evaluation and counterfactuals)."""
-    pack = pack or default_pack()
+def _run(assessment: AnyAssessment, pack: RulePack) -> tuple[FactView, Program, Raw]:
+    """The assessment as a fact, through durable_rules and the decision policy."""
     view = to_fact(assessment)
     if len(view.fact) > MAX_PROPERTIES:
         raise InputInvalid(f"The assessment has {len(view.fact)} answers once flattened; "
                            f"the engine accepts at most {MAX_PROPERTIES}.")
     program = program_for(pack, assessment.context)
-    raw = _ENGINE.evaluate(program, view.fact)
+    return view, program, _ENGINE.evaluate(program, view.fact)
+
+
+def evaluate(assessment: AnyAssessment, pack: RulePack | None = None,
+             now: dt.datetime | None = None) -> DecisionRecord:
+    """One evaluation: the record without "what would change this decision" (used for
+    counterfactuals and the web form)."""
+    pack = pack or default_pack()
+    view, program, raw = _run(assessment, pack)
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     return build_record(pack, assessment, view, raw, program.ruleset, now)
+
+
+def decide_quickly(assessment: AnyAssessment,
+                   pack: RulePack | None = None) -> tuple[str, dict[str, str], list[str]]:
+    """Outcome, verdict per principle and rules fired, without building the whole record
+    (re-evaluation only needs to know whether a decision would change)."""
+    pack = pack or default_pack()
+    view, _, raw = _run(assessment, pack)
+    return (outcome_of(pack, raw)["outcome"],
+            {t: v[0] for t, v in verdict_map(pack, raw, view).items()}, raw.fired)
 
 
 def assess(assessment: AnyAssessment, pack: RulePack | None = None,
@@ -166,18 +181,6 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
     record = assess(assessment, pack, now)
     return store.save(assessment.model_dump(mode="json"), record, by, role, idempotency_key,
                       supersedes)
-
-
-def decide_quickly(assessment: AnyAssessment,
-                   pack: RulePack | None = None) -> tuple[str, dict[str, str], list[str]]:
-    """Outcome, verdict per principle and rules fired, without building the whole record."""
-    from engine.decide import outcome_of, verdict_map
-
-    pack = pack or default_pack()
-    view = to_fact(assessment)
-    raw = _ENGINE.evaluate(program_for(pack, assessment.context), view.fact)
-    return (outcome_of(pack, raw)["outcome"],
-            {t: v[0] for t, v in verdict_map(pack, raw, view).items()}, raw.fired)
 
 
 def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePack | None = None,
