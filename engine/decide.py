@@ -183,7 +183,8 @@ def _open_questions(rules: dict[str, LoadedRule], unknown: list[str], view: Fact
     for rid in unknown:
         for path in rules[rid].facts(context):
             if not _answered(view, path, context):
-                needed.setdefault(path, []).append(rid)
+                # a derived fact is open because the question it comes from is
+                needed.setdefault(specs[path].source or path, []).append(rid)
     order = list(specs)
     return [OpenQuestion(fact=path, question=specs[path].question, rule_ids=sorted(ids),
                          targets=sorted({t for i in ids for t in rules[i].rule.targets}))

@@ -7,7 +7,9 @@ Encoding (durable_rules reads a dotted key exactly as it reads a nested path):
 - scalars keep their JSON value; dates become day numbers so rules can add days to them;
 - a list of a controlled vocabulary becomes one true/false flag per member (`path.member`),
   so "contains" and "does not contain" are plain equality tests;
-- any other list becomes its length;
+- any other list becomes its length, and a list of sections also says how many of its items
+  leave each optional answer blank (`alternatives.without_why_not_enough`), a derived fact that
+  is never asked for itself;
 - "not applicable" becomes `na.<path>: true` and the answer itself is left out;
 - unanswered questions are left out (durable_rules treats null as present).
 """
@@ -25,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from engine.models.answers import NotApplicable
-from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
+from engine.models.assessment import FACT_OF_CASE, IndividualUseCheck, ProcurementAssessment
 
 NA_PREFIX = "na."
 EPOCH = dt.date(1970, 1, 1)
@@ -47,6 +49,13 @@ class FactSpec:
     question: str
     members: tuple[str, ...] = ()
     allows_na: bool = False
+    fact_of_case: bool = False  # a remedy never changes it (see models.assessment.fact)
+    source: str | None = None  # for a derived fact: the question it is computed from
+
+    @property
+    def asked(self) -> bool:
+        """A question a person answers (derived facts are computed, never asked)."""
+        return self.source is None
 
     def keys(self) -> list[str]:
         """The fact keys this answer occupies when answered."""
@@ -91,7 +100,7 @@ def _is_enum(t: Any) -> bool:
     return isinstance(t, type) and issubclass(t, Enum)
 
 
-def _spec_for(path: str, annotation: Any, question: str) -> FactSpec | None:
+def _spec_for(path: str, annotation: Any, question: str, case: bool = False) -> FactSpec | None:
     kinds = _unwrap(annotation)
     if len(kinds) != 1:
         raise TypeError(f"{path}: one answer type expected, got {kinds}")
@@ -100,20 +109,20 @@ def _spec_for(path: str, annotation: Any, question: str) -> FactSpec | None:
     if typing.get_origin(t) is list:
         (item,) = _unwrap(typing.get_args(t)[0])
         if _is_enum(item):
-            return FactSpec(path, "enum_list", question, tuple(m.value for m in item), na)
-        return FactSpec(path, "count", question, (), na)
+            return FactSpec(path, "enum_list", question, tuple(m.value for m in item), na, case)
+        return FactSpec(path, "count", question, (), na, case)
     if typing.get_origin(t) is Literal:
         return None  # the context discriminator becomes the fact's `kind`
     if t is bool:
-        return FactSpec(path, "bool", question, (), na)
+        return FactSpec(path, "bool", question, (), na, case)
     if _is_enum(t):
-        return FactSpec(path, "enum", question, tuple(m.value for m in t), na)
+        return FactSpec(path, "enum", question, tuple(m.value for m in t), na, case)
     if t is int:
-        return FactSpec(path, "int", question, (), na)
+        return FactSpec(path, "int", question, (), na, case)
     if t is dt.date:
-        return FactSpec(path, "date", question, (), na)
+        return FactSpec(path, "date", question, (), na, case)
     if t is str:
-        return FactSpec(path, "text", question, (), na)
+        return FactSpec(path, "text", question, (), na, case)
     raise TypeError(f"{path}: no fact encoding for {t!r}")
 
 
@@ -124,9 +133,26 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FactSpec]) -> None
         if len(kinds) == 1 and _is_model(kinds[0]):
             _walk(kinds[0], f"{path}.", out)
             continue
-        spec = _spec_for(path, field.annotation, field.description or name)
-        if spec is not None:
-            out[path] = spec
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        spec = _spec_for(path, field.annotation, field.description or name,
+                         bool(extra.get(FACT_OF_CASE)))
+        if spec is None:
+            continue
+        out[path] = spec
+        if spec.kind == "count":
+            out.update(_blank_counts(path, field.annotation, spec))
+
+
+def _blank_counts(path: str, annotation: Any, spec: FactSpec) -> dict[str, FactSpec]:
+    """For a list of sections: one derived count per optional answer of its items."""
+    (item,) = _unwrap(typing.get_args(_unwrap(annotation)[0])[0])
+    if not _is_model(item):
+        return {}
+    return {f"{path}.without_{name}": FactSpec(
+                f"{path}.without_{name}", "int",
+                f"{spec.question}: how many leave '{f.description or name}' unanswered", (),
+                False, spec.fact_of_case, source=path)
+            for name, f in item.model_fields.items() if not f.is_required()}
 
 
 @cache
@@ -176,8 +202,13 @@ def to_fact(assessment: BaseModel) -> FactView:
     fact: dict[str, Any] = {"kind": context}
     not_applicable: dict[str, str] = {}
     for path, spec in fact_specs(context).items():
-        value = _get(data, path)
+        value = _get(data, spec.source or path)
         if value is None:
+            continue
+        if spec.source is not None:
+            if isinstance(value, list):
+                leaf = path.rsplit(".without_", 1)[1]
+                fact[path] = sum(1 for item in value if item.get(leaf) is None)
             continue
         if isinstance(value, dict) and set(value) == {"not_applicable"}:
             not_applicable[path] = value["not_applicable"]

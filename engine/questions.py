@@ -34,6 +34,8 @@ def questions(pack: RulePack, context: str) -> list[Question]:
     order = list(pack.catalogue.targets)
     out = []
     for path, spec in fact_specs(context).items():
+        if not spec.asked:
+            continue
         counts = readers.get(path, Counter())
         targets = tuple(t for t in order if t in counts)
         if path == "assessed_on" or path.startswith(ABOUT):
@@ -61,7 +63,9 @@ def nest(answers: dict[str, Any]) -> dict[str, Any]:
 def flatten(data: dict[str, Any], context: str) -> dict[str, Any]:
     """A nested assessment -> dotted answers for the context's questions."""
     out = {}
-    for path in fact_specs(context):
+    for path, spec in fact_specs(context).items():
+        if not spec.asked:
+            continue
         node: Any = data
         for part in path.split("."):
             node = node.get(part) if isinstance(node, dict) else None

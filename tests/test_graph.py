@@ -67,7 +67,7 @@ def test_explain_prints_the_chain():
     assert "P2 Consent and capacity: not met" in out
     assert "<- FIRED P2-IND-001 [blocker]" in out
     assert "decision.patient_response = refuses" in out
-    assert "decision.override_legal_basis = unanswered" in out
+    assert "override_of_refusal.legal_basis = unanswered" in out
     assert "chains into POLICY-VERDICT-BLOCKER" in out
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from engine.models import vocab as v
 from engine.models.answers import NotApplicable, OptionalShortText, Section, ShortText, Text
@@ -26,28 +26,43 @@ def q(question: str) -> object:
     return Field(default=None, description=question)
 
 
+FACT_OF_CASE = "fact_of_case"
+
+
+def fact(question: str, **kwargs: Any) -> Any:
+    """A question whose answer is a fact of the case (what the product is, the patient's age,
+    capacity, legal status, what they said, the product decision's outcome): a remedy may never
+    change it, and "what would change this decision" never proposes another answer."""
+    return Field(description=question, json_schema_extra={FACT_OF_CASE: True}, **kwargs)
+
+
 class Technology(Section):
     """The product being assessed or used."""
 
-    name: ShortText = Field(description="Product name")
-    vendor: OptionalShortText = q("Who supplies it")
-    version: OptionalShortText = q("Product or software version assessed")
-    category: v.Category = Field(description="What kind of technology it is")
-    functions: list[v.Function] | NotApplicable | None = q(
-        "What it can do (clear video, blurred video, infrared vital signs, audio, location ...)"
-    )
-    operates_in: list[v.Place] | NotApplicable | None = q("Where on the ward it operates")
-    data_kept: list[v.DataKind] | NotApplicable | None = q("What data it keeps")
-    patient_facing: YesNo = q("Do patients use it themselves (an app, a tablet, a kiosk)?")
-    medical_device_class: v.DeviceClass | None = q(
-        "UK medical device class of the function that is regulated, if any"
+    name: ShortText = fact("Product name")
+    vendor: OptionalShortText = fact("Who supplies it", default=None)
+    version: OptionalShortText = fact("Product or software version assessed", default=None)
+    category: v.Category = fact("What kind of technology it is")
+    functions: list[v.Function] | NotApplicable | None = fact(
+        "What it can do (clear video, blurred video, infrared vital signs, audio, location ...)",
+        default=None)
+    operates_in: list[v.Place] | NotApplicable | None = fact("Where on the ward it operates",
+                                                             default=None)
+    data_kept: list[v.DataKind] | NotApplicable | None = fact("What data it keeps", default=None)
+    patient_facing: YesNo = fact("Do patients use it themselves (an app, a tablet, a kiosk)?",
+                                 default=None)
+    medical_device_class: v.DeviceClass | None = fact(
+        "UK medical device class of the function that is regulated, if any", default=None
     )
 
 
 class Service(Section):
     organisation: OptionalShortText = q("Trust or provider")
-    service_types: list[v.ServiceType] | None = q("Which inpatient services will use it")
+    service_types: list[v.ServiceType] | None = fact("Which inpatient services will use it",
+                                                     default=None)
     wards: list[ShortText] | None = q("Wards in scope")
+    admits_informal_patients: YesNo = fact(
+        "Do these services admit informal (voluntary) patients?", default=None)
 
 
 class Deployment(Section):
@@ -73,6 +88,17 @@ class HumanRights(Section):
     )
     clear_images_in_private_spaces: v.ClearImageUse | NotApplicable | None = q(
         "When can staff see a clear image where patients may be undressed (bedrooms, bathrooms)?"
+    )
+    clear_images_off_by_default: YesNo = q(
+        "Are clear images off by default (blurred or no image unless a clear one is needed)?"
+    )
+    clear_images_individually_justified: YesNo = q(
+        "On children's wards and mother and baby units: does every use of clear images need an "
+        "individual, recorded justification for the patient concerned?"
+    )
+    same_sex_viewing: YesNo = q(
+        "In women's or other single-sex services where clear images exist: are they viewed only "
+        "by staff of the same sex as the patients?"
     )
 
 
@@ -136,6 +162,14 @@ class SafetyPlanning(Section):
     alert_response_protocol: YesNo = q("Is there a written protocol for what staff do on each alert?")
     observations_unchanged: YesNo = q("Are in-person observations kept as they would be without it?")
     over_reliance_mitigation: YesNo = q("Are there measures against staff over-reliance on it?")
+    observation_policy_excludes_technology: YesNo = q(
+        "Does the observation policy say that the technology never counts as carrying out an "
+        "observation?"
+    )
+    clinician_decides_on_ai_output: YesNo = q(
+        "Where it scores, predicts or flags patients: does a clinician decide every change to "
+        "care, with the output as one input among others?"
+    )
 
 
 class Evidence(Section):
@@ -172,6 +206,14 @@ class DataProtection(Section):
     )
     privacy_information: YesNo = q(
         "Are patients told (privacy notice, signage, admission information in accessible formats)?"
+    )
+    solely_automated_decisions: YesNo = q(
+        "Could a decision with a significant effect on a patient (observation level, leave, "
+        "restrictions) follow from its output without a person deciding?"
+    )
+    automated_decision_safeguards: YesNo = q(
+        "Where it could: are patients told, and able to make representations, get a person to "
+        "reconsider and contest the decision?"
     )
     dpia_covers_children_and_infants: YesNo = q(
         "Where children or babies (e.g. on a mother and baby unit) could be recorded: does the "
@@ -250,27 +292,33 @@ class ProductRecord(Section):
     """The product decision this individual use relies on."""
 
     record_id: OptionalShortText = q("Identifier of the product decision record")
-    outcome: v.Outcome | None = q("Outcome of the product decision")
-    version: OptionalShortText = q("Product version the product decision covers")
-    valid_until: dt.date | None = q("Date the product decision must be reviewed by")
-    approved: YesNo = q("Has everyone the local policy requires signed off the product decision?")
-    covers_this_service: YesNo = q("Does the product decision cover this patient's type of service?")
-    covers_this_version: YesNo = q("Is the product in use the version the product decision covers?")
+    outcome: v.Outcome | None = fact("Outcome of the product decision", default=None)
+    version: OptionalShortText = fact("Product version the product decision covers", default=None)
+    valid_until: dt.date | None = fact("Date the product decision must be reviewed by", default=None)
+    approved: YesNo = fact("Has everyone the local policy requires signed off the product decision?",
+                           default=None)
+    covers_this_service: YesNo = fact("Does the product decision cover this patient's type of service?",
+                                      default=None)
+    covers_this_version: YesNo = fact(
+        "Is the product in use the version the product decision covers?", default=None)
 
 
 class Patient(Section):
-    reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")] = Field(
-        description="Local pseudonymous reference (never a name or NHS number)"
+    reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")] = fact(
+        "Local pseudonymous reference (never a name or NHS number)"
     )
-    age_band: v.AgeBand | None = q("Age band")
-    legal_status: v.LegalStatus | None = q("Legal status")
-    ward: OptionalShortText = q("Ward")
-    service_type: v.ServiceType | None = q("Type of service")
-    communication_needs: list[v.CommunicationNeed] | NotApplicable | None = q(
-        "Communication needs (easy read, interpreter, BSL ...)"
+    age_band: v.AgeBand | None = fact("Age band", default=None)
+    legal_status: v.LegalStatus | None = fact(
+        "Legal status (for the Mental Health Act: the section the patient is held under)",
+        default=None)
+    ward: OptionalShortText = fact("Ward", default=None)
+    service_type: v.ServiceType | None = fact("Type of service", default=None)
+    communication_needs: list[v.CommunicationNeed] | NotApplicable | None = fact(
+        "Communication needs (easy read, interpreter, BSL ...)", default=None
     )
-    trauma_history_relevant: YesNo = q(
-        "Is there a history (e.g. abuse) that makes being watched likely to re-traumatise?"
+    trauma_history_relevant: YesNo = fact(
+        "Is there a history (e.g. abuse) that makes being watched likely to re-traumatise?",
+        default=None
     )
 
     @field_validator("reference")
@@ -282,12 +330,13 @@ class Patient(Section):
 
 
 class Capacity(Section):
-    status: v.CapacityStatus | None = q("Capacity for this decision")
+    status: v.CapacityStatus | None = fact("Capacity for this decision", default=None)
     decision_specific_assessment: YesNo = q(
         "Was capacity assessed for this specific decision (not a general judgement), and recorded?"
     )
     assessed_on: dt.date | None = q("When capacity was assessed")
-    gillick_competent: YesNo = q("For under-16s: is the young person Gillick competent?")
+    gillick_competent: YesNo = fact("For under-16s: is the young person Gillick competent?",
+                                    default=None)
     reassessment_planned: YesNo = q(
         "Where capacity fluctuates: is reassessment planned for when the patient may regain it?"
     )
@@ -295,7 +344,11 @@ class Capacity(Section):
 
 class DecisionMaking(Section):
     route: v.DecisionRoute | None = q("Who made the decision")
-    patient_response: v.PatientResponse | None = q("What the patient said")
+    patient_response: v.PatientResponse | None = fact(
+        "What the patient said or did about it (agrees, refuses, resists by covering the sensor "
+        "or asking for it off ...)", default=None)
+    parental_view: v.ParentView | None = fact(
+        "For under-18s: what a person with parental responsibility said", default=None)
     consent_covers_this_technology_and_data: YesNo = q(
         "Was consent (or the decision) sought for this technology and the data it keeps?"
     )
@@ -315,10 +368,44 @@ class DecisionMaking(Section):
         "Was an advocate (e.g. an Independent Mental Health Advocate for a detained patient) "
         "offered or involved?"
     )
-    override_legal_basis: Text = q(
-        "If used against the patient's refusal: the legal basis relied on"
-    )
-    override_rationale: Text = q("If used against the patient's refusal: why")
+
+
+class RefusalOverride(Section):
+    """Only when the technology would be used although a detained patient with capacity refuses:
+    every element is recorded as an answer, never as a free-text basis."""
+
+    legal_basis: v.OverrideBasis | None = q(
+        "The legal basis relied on (each is contested for safety monitoring)")
+    legal_basis_named: OptionalShortText = q("If 'other': the power relied on, by name and section")
+    responsible_clinician: OptionalShortText = q(
+        "The responsible clinician who decided to override the refusal (name or post)")
+    decided_on: dt.date | None = q("When the responsible clinician decided")
+    patient_views: Text = q("The patient's views about it, in their words where possible")
+    imha_informed: YesNo = q(
+        "Was the patient told about an Independent Mental Health Advocate (IMHA), or one offered?")
+    legal_advice: Text = q("The legal advice taken: who advised, when, and what they said")
+    review_within_hours: PositiveInt | None = q(
+        "Within how many hours the override will be reviewed")
+    rationale: Text = q("Why it is necessary despite the refusal")
+
+
+class LibertySafeguards(Section):
+    """For a patient who lacks capacity and objects or resists: best interests alone is not
+    enough; what authorises any deprivation of liberty is recorded."""
+
+    deprivation_of_liberty: v.LibertyFinding | None = q(
+        "Do the arrangements, with this technology, amount to a deprivation of liberty "
+        "(continuous supervision and control, not free to leave)?")
+    authorised_by: v.LibertyAuthority | None = q("What authorises the deprivation of liberty")
+    within_scope_of_mha: YesNo = fact(
+        "Is the patient within the scope of the Mental Health Act (could be detained under it)?",
+        default=None)
+    imca_instructed: YesNo = q(
+        "Was an Independent Mental Capacity Advocate (IMCA) instructed?")
+    wishes_and_feelings: Text = q(
+        "The person's past and present wishes, feelings, beliefs and values about it")
+    advance_statement_checked: YesNo = q(
+        "Was it checked whether the person made an advance statement or decision that bears on it?")
 
 
 class Alternative(Section):
@@ -340,6 +427,18 @@ class ProposedUse(Section):
 
 
 class Justification(Section):
+    purpose: v.UsePurpose | None = q(
+        "Why it is used for this patient: their own clinical need, or honestly, a staffing "
+        "shortfall, to replace observations, or ward routine")
+    observation_policy_counts_technology: YesNo = q(
+        "Does the trust's observation policy count the technology as carrying out an observation?")
+    therapeutic_engagement_maintained: YesNo = q(
+        "Is therapeutic engagement with the patient kept up as it would be without it?")
+    clinician_decides_on_ai_output: YesNo = q(
+        "Where it gives a score or flag: does a clinician decide each change to this patient's care?")
+    viewed_by_same_sex_staff_only: YesNo = q(
+        "In a women's or single-sex service where clear images exist: do only staff of the "
+        "patient's sex view them?")
     individual_risk_assessment: YesNo = q("Is the use grounded in this patient's individual risk assessment?")
     safety_plan_updated: YesNo = q(
         "Does the safety plan say what the technology adds and what staff do on alerts?"
@@ -360,9 +459,16 @@ class CarePlan(Section):
 
 
 class Review(Section):
-    review_date: dt.date | None = q("When the use will be reviewed")
+    review_date: dt.date | None = q("When the use will be reviewed (the next scheduled review)")
     multidisciplinary: YesNo = q("Will the review be by the multidisciplinary team?")
     stop_criteria: Text = q("What would make the team stop using it for this patient")
+    last_review_held: YesNo = q(
+        "Was the last scheduled review held? (Not applicable for a first check)")
+    last_review_on: dt.date | None = q("When the last review was held")
+    last_review_by: OptionalShortText = q("Who held the last review")
+    last_review_outcome: v.ReviewOutcome | None = fact(
+        "What the last review decided: continue, change or stop", default=None)
+    last_review_reasons: Text = q("Why the last review decided that")
 
 
 class Staff(Section):
@@ -377,12 +483,35 @@ class IndividualUseCheck(_AssessmentBase):
     patient: Patient
     capacity: Capacity = Field(default_factory=Capacity)
     decision: DecisionMaking = Field(default_factory=DecisionMaking)
+    override_of_refusal: RefusalOverride = Field(default_factory=RefusalOverride)
+    liberty: LibertySafeguards = Field(default_factory=LibertySafeguards)
     proposed_use: ProposedUse = Field(default_factory=ProposedUse)
     justification: Justification = Field(default_factory=Justification)
     alternatives: list[Alternative] | None = q("Less restrictive options considered")
     care_plan: CarePlan = Field(default_factory=CarePlan)
     review: Review = Field(default_factory=Review)
     staff: Staff = Field(default_factory=Staff)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _free_text_override_retired(cls, data: Any) -> Any:
+        """Checks saved before the structured override typed its legal basis as free text. Such a
+        basis is kept as a named `other` basis, which still needs every element and legal advice:
+        free text never passes as a basis again."""
+        decision = data.get("decision") if isinstance(data, dict) else None
+        if not isinstance(decision, dict) or not ({"override_legal_basis", "override_rationale"}
+                                                  & set(decision)):
+            return data
+        decision = dict(decision)
+        basis = decision.pop("override_legal_basis", None)
+        rationale = decision.pop("override_rationale", None)
+        override = dict(data.get("override_of_refusal") or {})
+        if isinstance(basis, str) and basis.strip():
+            override.setdefault("legal_basis", "other")
+            override.setdefault("legal_basis_named", basis.strip()[:200])
+        if isinstance(rationale, str) and rationale.strip():
+            override.setdefault("rationale", rationale)
+        return {**data, "decision": decision, "override_of_refusal": override}
 
 
 Assessment = Annotated[

@@ -80,6 +80,7 @@ class ServiceType(StrEnum):
     secure = "secure"
     rehabilitation = "rehabilitation"
     eating_disorders = "eating_disorders"
+    womens_service = "womens_service"  # a women-only ward or service (Equality Act 2010 Sch 3)
 
 
 class Activation(StrEnum):
@@ -190,10 +191,27 @@ class AgeBand(StrEnum):
 
 
 class LegalStatus(StrEnum):
+    """The patient's legal status. Part 4 of the Mental Health Act 1983 (consent to treatment)
+    covers most detained patients, but not those held under the short holding powers or on a
+    community treatment order who have not been recalled (s56): their refusal is treated as that
+    of a patient outside Part 4."""
+
     informal = "informal"
-    detained_mental_health_act = "detained_mental_health_act"
-    community_treatment_order = "community_treatment_order"
+    detained_mental_health_act = "detained_mental_health_act"  # e.g. s2, s3, s37: within Part 4
+    holding_power_s4 = "holding_power_s4"
+    holding_power_s5_2 = "holding_power_s5_2"
+    holding_power_s5_4 = "holding_power_s5_4"
+    place_of_safety_s135 = "place_of_safety_s135"
+    place_of_safety_s136 = "place_of_safety_s136"
+    community_treatment_order = "community_treatment_order"  # not recalled to hospital
+    community_treatment_order_recalled = "community_treatment_order_recalled"
     deprivation_of_liberty_authorised = "deprivation_of_liberty_authorised"
+
+
+# Statuses whose refusal no Part 4 power can override (MHA 1983 s56).
+OUTSIDE_PART_4 = ("informal", "holding_power_s4", "holding_power_s5_2", "holding_power_s5_4",
+                  "place_of_safety_s135", "place_of_safety_s136", "community_treatment_order",
+                  "deprivation_of_liberty_authorised")
 
 
 class CapacityStatus(StrEnum):
@@ -212,14 +230,67 @@ class DecisionRoute(StrEnum):
     best_interests = "best_interests"
     gillick_competent_child = "gillick_competent_child"
     parental_responsibility = "parental_responsibility"
-    ward_default = "ward_default"  # not a lawful route: recorded so the rules can say so
+    # Recorded as what happened so the rules can say why they are not routes:
+    relative_or_carer_without_authority = "relative_or_carer_without_authority"  # no LPA, no deputy
+    ward_default = "ward_default"
 
 
 class PatientResponse(StrEnum):
     agrees = "agrees"
     refuses = "refuses"
+    resists = "resists"  # objects by what they do: covers the sensor, asks for it to be off
     no_view_expressed = "no_view_expressed"
     not_asked = "not_asked"
+
+
+class ParentView(StrEnum):
+    """For under-18s: what a person with parental responsibility said about this use."""
+
+    consents = "consents"
+    objects = "objects"
+    not_consulted = "not_consulted"
+
+
+class OverrideBasis(StrEnum):
+    """The legal basis relied on to use the technology although a detained patient with capacity
+    refuses. Each is contested for safety monitoring; none is accepted without legal advice."""
+
+    mha_s63 = "mha_s63"  # treatment for mental disorder under an approved clinician's direction
+    incidental_to_detention = "incidental_to_detention"  # powers said to be implied by detention
+    other = "other"  # named in legal_basis_named
+
+
+class LibertyFinding(StrEnum):
+    """Whether the arrangements amount to a deprivation of liberty (Cheshire West, 2014)."""
+
+    amounts_to_deprivation = "amounts_to_deprivation"
+    does_not_amount = "does_not_amount"
+    not_considered = "not_considered"
+
+
+class LibertyAuthority(StrEnum):
+    """What authorises a deprivation of liberty."""
+
+    mha_detention = "mha_detention"
+    dols_authorisation = "dols_authorisation"  # MCA Sch A1: 18 and over, not ineligible (Sch 1A)
+    court_of_protection = "court_of_protection"  # 16 and over
+    high_court = "high_court"  # inherent jurisdiction, e.g. for under-16s
+    none = "none"
+
+
+class UsePurpose(StrEnum):
+    """Why the technology is used for this patient; the honest options are recorded too."""
+
+    patient_clinical_need = "patient_clinical_need"
+    staffing_shortfall = "staffing_shortfall"
+    replaces_observations = "replaces_observations"
+    ward_routine = "ward_routine"
+
+
+class ReviewOutcome(StrEnum):
+    continue_use = "continue"
+    change = "change"
+    stop = "stop"
 
 
 class CommunicationNeed(StrEnum):
