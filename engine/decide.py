@@ -31,6 +31,7 @@ from engine.models.record import (
 from engine.pack import LoadedRule, RulePack
 from engine.rulespec import severity_rank
 from engine.runtime import Raw
+from engine.wording import NOT_JUDGED, legal_route
 
 
 def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw,
@@ -58,6 +59,7 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
                         patient_reference=patient.reference if patient else None,
                         ward=patient.ward if patient else None),
         relies_on=product.record_id if product else None,
+        legal_route=legal_route(assessment),
         assessed_on=assessment.assessed_on,  # type: ignore[attr-defined]
         evaluated_at=now,
         outcome=outcome,
@@ -81,6 +83,7 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
                     policy_fired=sorted({v["by"] for v in raw.verdicts} | {o["by"] for o in raw.outcomes}),
                     facts_read=sorted({f for r in rules.values() for f in r.facts(context)
                                        if _answered(view, f, context)})),
+        not_judged=list(NOT_JUDGED),
         input_hash=sha256_of(assessment.model_dump(mode="json")),
     )
     return seal(record)

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from engine.graph import build_graph, target_node
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack
-from engine.wording import OUTCOME_WORDS, VERDICT_WORDS
+from engine.render import not_judged_text, product_source_text
+from engine.wording import VERDICT_WORDS, outcome_line
 
 
 def _answer(assessment: BaseModel, path: str) -> str:
@@ -29,8 +30,12 @@ def explain_text(record: DecisionRecord, assessment: BaseModel, pack: RulePack) 
     g = build_graph(pack)
     context = record.record_type
     fired, unknown = set(record.trace.rules_fired), set(record.trace.rules_unknown)
-    lines = [f"Outcome: {OUTCOME_WORDS[context][record.outcome]}",
-             f"  decided by the policy: {record.outcome_reason}", ""]
+    lines = [f"Outcome: {outcome_line(record)}",
+             f"  decided by the policy: {record.outcome_reason}"]
+    if context == "individual_use":
+        lines.append(f"  legal route recorded: {record.legal_route or 'none'}")
+        lines += product_source_text(record)
+    lines.append("")
     for v in record.verdicts:
         lines.append(f"{v.target} {v.name}: {VERDICT_WORDS[v.verdict]}")
         serving = sorted(r[5:] for r in g.predecessors(target_node(pack, v.target))
@@ -51,4 +56,4 @@ def explain_text(record: DecisionRecord, assessment: BaseModel, pack: RulePack) 
         passed = [r for r in serving if r not in fired and r not in unknown]
         if passed:
             lines.append(f"  ({len(passed)} other rule(s) checked, no finding: {', '.join(passed)})")
-    return "\n".join(lines)
+    return "\n".join(lines + not_judged_text(record))

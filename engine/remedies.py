@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from engine.facts import fact_specs
 
 if TYPE_CHECKING:  # pack imports this module to check `fix:` answers
     from engine.pack import LoadedRule
@@ -13,14 +17,36 @@ if TYPE_CHECKING:  # pack imports this module to check `fix:` answers
 NOT_REMEDIABLE = {"assessed_on"}
 
 
+@cache
+def _fixed_in(context: str) -> frozenset[str]:
+    return frozenset(p for p, spec in fact_specs(context).items()
+                     if spec.fact_of_case or not spec.asked)
+
+
+def fixed_paths(contexts: Iterable[str]) -> frozenset[str]:
+    """Answers no remedy may set in these contexts: the facts of the case (what the product is,
+    who the patient is, what they said) are the case itself, and derived facts follow from other
+    answers. A remedy that "changes" them describes a different case, not an action."""
+    out = frozenset(NOT_REMEDIABLE)
+    for ctx in contexts:
+        out |= _fixed_in(ctx)
+    return out
+
+
 def fix_of(loaded: LoadedRule) -> dict[str, Any]:
-    """A rule's remedy as answers: its `fix:`, or else the answers of its first passing case."""
+    """A rule's remedy as answers: its `fix:`, or else the answers of its first passing case,
+    never a fact of the case (in a passing case those are its context, not a change)."""
     answers: dict[str, Any] = {}
     if loaded.rule.fix is not None:  # `{}` means no change of answers remedies it
         answers = loaded.rule.fix
     else:
-        answers = next((c.facts for c in loaded.rule.cases if c.expect == "passes"), {})
-    return {k: v for k, v in answers.items() if k not in NOT_REMEDIABLE}
+        answers = first_passing(loaded.rule)
+    fixed = fixed_paths(loaded.rule.context)
+    return {k: v for k, v in answers.items() if k not in fixed}
+
+
+def first_passing(rule: Any) -> dict[str, Any]:
+    return next((c.facts for c in rule.cases if c.expect == "passes"), {})
 
 
 def is_relative_date(value: Any) -> bool:

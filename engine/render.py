@@ -5,14 +5,21 @@ from __future__ import annotations
 import textwrap
 
 from engine.models.record import DecisionRecord
-from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS
+from engine.wording import (
+    CONTEXT_WORDS,
+    FAVOURABLE,
+    VERDICT_WORDS,
+    outcome_line,
+    product_conditions_heading,
+    product_source_words,
+)
 
 WIDTH = 100
 
 
-def _wrap(text: str, indent: str) -> str:
+def _wrap(text: str, indent: str, rest: str | None = None) -> str:
     return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent,
-                         subsequent_indent=" " * len(indent))
+                         subsequent_indent=" " * len(indent) if rest is None else rest)
 
 
 def record_text(record: DecisionRecord) -> str:
@@ -26,9 +33,13 @@ def record_text(record: DecisionRecord) -> str:
         lines.append(f"Patient:  {s.patient_reference}" + (f", {s.ward}" if s.ward else ""))
     if record.relies_on:
         lines.append(f"Relies on product decision: {record.relies_on}")
+    lines += product_source_text(record)
     lines.append(f"Assessed: {record.assessed_on}   evaluated {record.evaluated_at:%Y-%m-%d %H:%M} UTC")
-    lines += ["", f"OUTCOME: {OUTCOME_WORDS[record.record_type][record.outcome]}",
+    lines += ["", _wrap(f"OUTCOME: {outcome_line(record)}", "", "  "),
               _wrap(f"Because: {record.outcome_reason}", "  ")]
+    if record.record_type == "individual_use" and record.outcome not in FAVOURABLE:
+        # a favourable outcome names the route in its own words
+        lines.append(_wrap(f"Legal route recorded: {record.legal_route or 'none'}", "  "))
     if record.review_date:
         lines.append(f"  Review by {record.review_date} ({record.review_basis})")
     if record.scope_note:
@@ -61,12 +72,35 @@ def record_text(record: DecisionRecord) -> str:
         for na in record.not_applicable:
             lines.append(_wrap(f"- {na.fact}: {na.reason}", "  "))
 
+    lines += not_judged_text(record)
+
     p = record.rule_pack
     lines += ["", f"Rule pack {p.name} {p.version} (sha256 {p.hash[:16]}…), profile {p.profile}",
               f"Rules evaluated {record.trace.rules_evaluated}, fired {len(record.trace.rules_fired)}, "
               f"undecided {len(record.trace.rules_unknown)}; ruleset {record.trace.ruleset}",
               f"Input sha256 {record.input_hash}", f"Record sha256 {record.record_hash}"]
     return "\n".join(lines)
+
+
+def product_source_text(record: DecisionRecord) -> list[str]:
+    """Where an individual use's product facts came from, and the product decision's own
+    conditions (shared with `dtpa explain`)."""
+    sentence, details = product_source_words(record)
+    if not sentence:
+        return []
+    lines = [_wrap(sentence, "", "  ")]
+    lines += [_wrap(f"{label}: {value}", "  ", "    ") for label, value in details]
+    if record.product_source.kind == "store":
+        lines.append(product_conditions_heading(record))
+        lines += [_wrap(f"- {c.rule_id}  {c.title}", "  ", "    ") for c in record.product_conditions]
+    return lines
+
+
+def not_judged_text(record: DecisionRecord) -> list[str]:
+    if not record.not_judged:
+        return []
+    return ["", "What DTPA does not judge (the people deciding must)",
+            *(_wrap(f"- {item}", "  ", "    ") for item in record.not_judged)]
 
 
 def governance_text(view) -> str:  # a engine.store.RecordView

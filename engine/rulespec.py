@@ -146,4 +146,4 @@ def context_code(rule_id: str) -> str:
 
 
 def severity_rank(severity: str) -> int:
-    return ["out_of_scope", "blocker", "condition", "advisory"].index(severity)
+    return ["out_of_scope", "blocker", "unresolved", "condition", "advisory"].index(severity)

@@ -14,7 +14,7 @@ from engine.compiler import Program, compile_program
 from engine.decide import build_record, outcome_of, seal, verdict_map
 from engine.errors import InputInvalid, Problem
 from engine.facts import MAX_PROPERTIES, FactView, to_fact
-from engine.linking import with_product_record
+from engine.linking import ProductLink, link_product
 from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack, load_pack
@@ -174,11 +174,13 @@ def _required_roles(context: str) -> list[str]:
 def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store | None = None,
                     pack: RulePack | None = None, idempotency_key: str | None = None,
                     supersedes: str | None = None, now: dt.datetime | None = None) -> RecordView:
-    """Decide and store: an individual use is first linked to the stored product decision."""
+    """Decide and store: an individual use is decided on the stored product decision it names,
+    and is not saved when that record cannot be read."""
     store = store or open_store()
     if isinstance(assessment, IndividualUseCheck):
-        assessment = with_product_record(assessment, store)
-    record = assess(assessment, pack, now)
+        assessment, record = check_use(assessment, store, pack, now, require_store=True)
+    else:
+        record = assess(assessment, pack, now)
     return store.save(assessment.model_dump(mode="json"), record, by, role, idempotency_key,
                       supersedes)
 
@@ -245,10 +247,10 @@ def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None =
     return data, view.row.id + EXPORT_KINDS[kind]
 
 
-def export_file(path: Path, kind: str, pack: RulePack | None = None) -> tuple[bytes, str]:
+def export_file(path: Path, kind: str, pack: RulePack | None = None,
+                store: Store | str | None = None) -> tuple[bytes, str]:
     """Export the decision on an assessment file that is not stored (no governance yet)."""
-    assessment = load_assessment(path)
-    record = assess(assessment, pack)
+    assessment, record = decide(load_assessment(path), pack, store)
     return render_export(record, kind, None, assessment.model_dump(mode="json")), \
         Path(path).stem + EXPORT_KINDS[kind]
 
@@ -272,11 +274,38 @@ def export_bundle(views: list[RecordView], title: str, by: str, role: str, store
     return pdf, conditions_csv(views, profile)
 
 
-def check_use(assessment: IndividualUseCheck, store: Store | None = None,
-              pack: RulePack | None = None) -> tuple[IndividualUseCheck, DecisionRecord]:
-    """An individual-use check decided against the stored product decision it names."""
-    linked = with_product_record(assessment, store or open_store())
-    return linked, assess(linked, pack)
+def product_link(check: IndividualUseCheck, store: Store | str | None = None) -> ProductLink:
+    """The product facts a check relies on, from the store (a Store, or its URL; by default
+    DTPA_DATABASE_URL) when it can be read, else as the check states them, saying why."""
+    if isinstance(store, Store):
+        return link_product(check, store.db.url, lambda: store)
+    url = database_url(store)
+    return link_product(check, url, lambda: open_store(url))
+
+
+def check_use(assessment: IndividualUseCheck, store: Store | str | None = None,
+              pack: RulePack | None = None, now: dt.datetime | None = None, quick: bool = False,
+              require_store: bool = False) -> tuple[IndividualUseCheck, DecisionRecord]:
+    """An individual-use check decided on the stored product decision it names; the record says
+    where its product facts came from and lists that decision's own conditions. When the named
+    record cannot be read it is decided on the facts as stated (require_store: refused instead).
+    quick: without "what would change this decision" (explanations, previews)."""
+    link = product_link(assessment, store)
+    if require_store and link.error is not None:
+        raise link.error
+    record = (evaluate if quick else assess)(link.check, pack, now)
+    return link.check, seal(record.model_copy(update={"product_source": link.source,
+                                                      "product_conditions": link.conditions}))
+
+
+def decide(assessment: AnyAssessment, pack: RulePack | None = None,
+           store: Store | str | None = None, quick: bool = False
+           ) -> tuple[AnyAssessment, DecisionRecord]:
+    """Any assessment decided as every front end decides it (an individual use on the stored
+    product decision); returns the assessment decided and its record."""
+    if isinstance(assessment, IndividualUseCheck):
+        return check_use(assessment, store, pack, quick=quick)
+    return assessment, (evaluate if quick else assess)(assessment, pack)
 
 
 def product_unusable(view: RecordView, today: dt.date | None = None) -> list[str]:

@@ -68,17 +68,14 @@ def test_each_rules_remedy_stops_it_firing(rid, loaded, case, fix):
         assert rid not in raw.fired and rid not in raw.unknown, (rid, ctx)
 
 
-def test_only_named_rules_say_no_change_of_answers_remedies_them():
-    # `fix: {}` is for findings whose only remedy is not to proceed (e.g. respecting the refusal
-    # of an informal patient with capacity); each one must be a deliberate, reviewed choice.
-    final = {rid for rid, loaded in PACK.rules.items() if loaded.rule.fix == {}}
-    assert final == {"P2-IND-019"}
-    assert all(PACK.rules[rid].rule.severity == "blocker" for rid in final)
+def test_a_refusal_is_remedied_by_no_change_of_answers():
+    # `fix: {}` is for findings whose only remedy is an action still to take (respect the refusal
+    # of an informal patient with capacity, ask the patient, have the product decision reviewed):
+    # the facts of the case those rules read are not answers a remedy may choose.
+    assert PACK.rules["P2-IND-019"].rule.fix == {}
 
 
 CONTEXT_FACTS = ("technology.", "service.", "patient.", "assessed_on")
-# Establishing an unknown device class is itself the remedy of P7-PRO-005.
-ESTABLISHED = {"technology.medical_device_class"}
 
 
 def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
@@ -87,7 +84,7 @@ def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
     # ("What would change this decision" uses the remedies of blocker and condition rules.)
     from engine.remedies import fix_of
 
-    bad = {rid: sorted(p for p in fix_of(loaded) if p.startswith(CONTEXT_FACTS) and p not in ESTABLISHED)
+    bad = {rid: sorted(p for p in fix_of(loaded) if p.startswith(CONTEXT_FACTS))
            for rid, loaded in PACK.rules.items() if loaded.rule.severity in ("blocker", "condition")}
     assert {rid: paths for rid, paths in bad.items() if paths} == {}
 

@@ -13,7 +13,14 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
-from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS  # noqa: E402
+from engine.wording import (  # noqa: E402
+    CONTEXT_WORDS,
+    FAVOURABLE,
+    VERDICT_WORDS,
+    outcome_line,
+    product_conditions_heading,
+    product_source_words,
+)
 
 CASE_STUDIES = ROOT / "case_studies"
 OUTCOME_BOX = {"not_supported": "error", "insufficient_information": "warning",
@@ -53,7 +60,7 @@ def pretty(value: object) -> str:
 
 
 def outcome_box(record, effective: str | None = None) -> None:
-    words = OUTCOME_WORDS[record.record_type][record.outcome]
+    words = _md(outcome_line(record))  # the legal route recorded may hold typed text
     getattr(st, OUTCOME_BOX[record.outcome])(f"**{words}.** {record.outcome_reason}.")
     if effective and effective != record.outcome:
         st.warning(f"Outcome in force after an override: **{pretty(effective)}** "
@@ -76,6 +83,9 @@ def show_record(record, view=None) -> None:
     """The decision and its justification, as every page shows it."""
     st.subheader(CONTEXT_WORDS[record.record_type])
     outcome_box(record, view.effective_outcome if view else None)
+    if record.record_type == "individual_use" and record.outcome not in FAVOURABLE:
+        st.write(f"Legal route recorded: {_md(record.legal_route or 'none')}")
+    product_source(record)
     cols = st.columns(3)
     cols[0].metric("Findings", len(record.findings))
     cols[1].metric("Open questions", len(record.open_questions))
@@ -103,6 +113,10 @@ def show_record(record, view=None) -> None:
         st.markdown(f"#### Conditions ({len(record.conditions)})")
         for c in record.conditions:
             st.markdown(f"- **{c.rule_id}**: {_md(c.remedy)}")
+    if record.product_source is not None and record.product_source.kind == "store":
+        st.markdown(f"#### {product_conditions_heading(record)}")
+        for pc in record.product_conditions:
+            st.markdown(f"- **{pc.rule_id}**: {_md(pc.title)}")
     st.markdown(f"#### Open questions ({len(record.open_questions)})")
     if not record.open_questions:
         st.write("None: every question the rules need was answered.")
@@ -118,8 +132,26 @@ def show_record(record, view=None) -> None:
         st.write(record.what_would_not_change)
     if not record.what_would_change and not record.what_would_not_change:
         st.write("Nothing: the decision is as favourable as it can be.")
+    if record.not_judged:
+        st.markdown("#### What DTPA does not judge")
+        st.markdown("\n".join(f"- {_md(item)}" for item in record.not_judged))
     st.caption(f"Rule pack {record.rule_pack.name} {record.rule_pack.version} · profile "
                f"{record.rule_pack.profile} · record SHA-256 {record.record_hash}")
+
+
+def product_source(record) -> None:
+    """Where an individual use's product facts came from; loud when the store was not read."""
+    sentence, details = product_source_words(record)
+    if not sentence:
+        return
+    text = f"{_md(sentence)}  \n" + "  \n".join(f"**{k}:** {_md(v)}" for k, v in details)
+    src = record.product_source
+    if src.kind == "store":
+        st.caption(text)
+    elif src.reason == "no_record_id":
+        st.info(text)
+    else:
+        st.error(text)
 
 
 def _md(text: str) -> str:

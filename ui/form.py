@@ -215,10 +215,11 @@ def evaluate(data: dict[str, Any], context: str, decide) -> None:
 
 
 def decision_preview(context: str) -> None:
-    from ui.common import outcome_box
+    from ui.common import outcome_box, product_source
 
     decision = st.session_state.get("decision")
     if decision and decision["record"].record_type == context:
         st.subheader("Decision")
         outcome_box(decision["record"])
+        product_source(decision["record"])
         st.page_link("views/decision.py", label="Open the full decision: findings, save, sign, download")

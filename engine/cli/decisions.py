@@ -35,7 +35,8 @@ def assess(
         "--supersedes", help="Store as a new version of this record")] = None,
     db: DbOpt = None,
 ) -> None:
-    """Evaluate an assessment; the context (procurement or individual_use) is read from the file."""
+    """Evaluate an assessment; the context (procurement or individual_use) is read from the file.
+    An individual-use check is decided on the stored product decision it names (--db)."""
     try:
         pack = service.load_rules(profile=profile)
         assessment = service.load_assessment(file)
@@ -46,7 +47,7 @@ def assess(
                                            idempotency_key, supersedes)
             record = view.record
         else:
-            record = service.assess(assessment, pack)
+            _, record = service.decide(assessment, pack, db)
     except DTPAError as exc:
         fail(exc)
     if as_json:
@@ -62,6 +63,7 @@ def rules_check(profile: ProfileOpt = None) -> None:
     """Validate the catalogue and rules, and show coverage (principle/area x context)."""
     from engine.graph import graph_problems, unused_questions
     from engine.pack import lock_problem
+    from engine.remedy_checks import remedy_problems
     from engine.ruletests import coverage
 
     try:
@@ -75,7 +77,7 @@ def rules_check(profile: ProfileOpt = None) -> None:
     for target, row in table.items():
         name = pack.catalogue.targets[target]
         typer.echo(f"{target:<5}{name[:43]:<44}{row['procurement']:>12}{row['individual_use']:>12}")
-    problems = graph_problems(pack)
+    problems = graph_problems(pack) + remedy_problems(pack)
     version = lock_problem(pack)
     if version:
         problems.append(version)
@@ -124,14 +126,13 @@ def rules_graph(out: Annotated[Path, typer.Option(help="Folder for dtpa-rules.do
 
 @app.command()
 def explain(file: Annotated[Path, typer.Argument(help="Assessment or case study (YAML or JSON)")],
-            profile: ProfileOpt = None) -> None:
+            profile: ProfileOpt = None, db: DbOpt = None) -> None:
     """Show the chain from answers to rules to principles to the outcome."""
     from engine.explain import explain_text
 
     try:
         pack = service.load_rules(profile=profile)
-        assessment = service.load_assessment(file)
-        record = service.evaluate(assessment, pack)
+        assessment, record = service.decide(service.load_assessment(file), pack, db, quick=True)
     except DTPAError as exc:
         fail(exc)
     typer.echo(explain_text(record, assessment, pack))

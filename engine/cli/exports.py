@@ -76,7 +76,7 @@ def export(
             raise InputInvalid("give a record or file and exactly one of --pdf, --easy-read, "
                                "--json, --fhir (or --bundle)")
         if Path(source).is_file():
-            data, name = service.export_file(Path(source), kinds[0])
+            data, name = service.export_file(Path(source), kinds[0], store=db)
         else:
             data, name = service.export_stored(source, kinds[0], *who, service.open_store(db))
         out_dir.mkdir(parents=True, exist_ok=True)

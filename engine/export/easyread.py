@@ -1,18 +1,29 @@
 """An easy-read summary of an individual-use decision for the patient: plain words, large type,
-one or two pages. What is being used, why, what it sees and keeps, who can look, how to say no
-or change your mind, and when it will be looked at again."""
+short sentences. What is being used, why, what it sees and keeps, who can look, whether they can
+say no (and, if the team would use it although they said no, why), who can help them, how to
+complain and when it will be looked at again.
+
+Every sentence is written here and chosen from structured answers. Free text typed by staff
+(rationale, the patient's views as recorded, legal advice, review reasons) is never copied in: it
+is written in the third person for colleagues, not to the patient, and may say things the team
+has not yet said to them in person.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from pydantic import ValidationError
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, Spacer
 
 from engine.errors import InputInvalid
 from engine.export.pdf import ATTACHMENT, HASH_KEY, attach, build, record_json_bytes
 from engine.export.text import BOLD, FONT, para, register_fonts
+from engine.models.assessment import IndividualUseCheck
 from engine.models.record import DecisionRecord
+from engine.models.vocab import OUTSIDE_PART_4
 
 SEES = {
     "clear_video": "a clear video picture of you", "blurred_video": "a blurred video picture",
@@ -27,8 +38,10 @@ PLACES = {"bedroom": "your bedroom", "bathroom": "the bathroom", "seclusion_room
           "communal_area": "shared areas of the ward", "outdoor_ward_area": "the garden",
           "off_ward": "when you are away from the ward"}
 WHEN = {"night_only": "at night", "day_only": "in the day", "continuous": "all day and night"}
+# Never "lawful": the rules cannot say that, and a patient would read it as settled.
 DECIDED = {
-    "supported": "The team can use it, as planned.",
+    "supported": "The team checked the plan against a set of rules. "
+                 "The rules found no reason not to use it.",
     "supported_with_conditions": "The team can use it only after they have done some things first.",
     "insufficient_information": "The team cannot decide yet. They need to find out more first.",
     "not_supported": "The team must not use it like this.",
@@ -36,13 +49,71 @@ DECIDED = {
 }
 ROUTE = {
     "patient_consent": "You decide. You can say yes or no.",
-    "best_interests": "You could not decide this time, so the team decided what is best for you. "
-                      "They must think about what you would want and talk to people close to you.",
-    "health_and_welfare_attorney": "Your attorney decides for you, thinking about what you would want.",
-    "court_appointed_deputy": "Your deputy decides for you, thinking about what you would want.",
     "gillick_competent_child": "You decide. You can say yes or no.",
-    "parental_responsibility": "Your parent or carer decides with you.",
+    "best_interests": "You could not decide about this. So the team must decide what is best for "
+                      "you. They must think about what you would want. They must ask people close "
+                      "to you what they think.",
+    "health_and_welfare_attorney": "Your attorney decides for you. This is a person you chose to "
+                                   "decide for you. They must think about what you would want.",
+    "court_appointed_deputy": "Your deputy decides for you. A court chose this person to decide "
+                              "for you. They must think about what you would want.",
+    "parental_responsibility": "A person with parental responsibility decides with you. This is "
+                               "usually a parent. They must listen to what you want.",
+    "relative_or_carer_without_authority": "A relative or carer cannot decide this for you. They "
+                                           "can only do that if they have legal power to. So the "
+                                           "team must decide what is best for you. They must ask "
+                                           "your relative what they think.",
+    "ward_default": "It must not be switched on just because it is on for the ward. It must be "
+                    "decided for you alone.",
 }
+PURPOSE = {
+    "patient_clinical_need": "The team thinks it could help keep you safe and well.",
+    "staffing_shortfall": "The reason written down is that the ward is short of staff. That is "
+                          "not a good enough reason. It must not be used for that.",
+    "replaces_observations": "The reason written down is to check on you instead of staff "
+                             "coming to see you. That is not allowed. Staff must still come to "
+                             "see you.",
+    "ward_routine": "The reason written down is that it is used for everyone on the ward. That "
+                    "is not a good enough reason. It must be decided for you alone.",
+}
+# Where the patient stands under the Mental Health Act, in the patient's words.
+STATUS = {
+    "detained_mental_health_act": "You are detained under the Mental Health Act.",
+    "holding_power_s4": "You are held under section 4 of the Mental Health Act. "
+                        "This is for a short time only.",
+    "holding_power_s5_2": "You are held under section 5(2) of the Mental Health Act. "
+                          "This is for a short time only.",
+    "holding_power_s5_4": "You are held under section 5(4) of the Mental Health Act. "
+                          "This is for a short time only.",
+    "place_of_safety_s135": "You were taken to a place of safety under section 135 of the "
+                            "Mental Health Act.",
+    "place_of_safety_s136": "You were taken to a place of safety under section 136 of the "
+                            "Mental Health Act.",
+    "community_treatment_order": "You are on a community treatment order (CTO).",
+    "community_treatment_order_recalled": "You have been recalled to hospital from a community "
+                                          "treatment order (CTO).",
+}
+HOLDING = {"holding_power_s4", "holding_power_s5_2", "holding_power_s5_4",
+           "place_of_safety_s135", "place_of_safety_s136"}
+# Qualifying patients for an IMHA (MHA 1983 s130C): the short holding powers are excluded.
+IMHA_RIGHT = {"detained_mental_health_act", "community_treatment_order",
+              "community_treatment_order_recalled"}
+BASIS = {
+    "mha_s63": "They say it is part of your treatment for your mental health. "
+               "This is section 63 of the Mental Health Act.",
+    "incidental_to_detention": "They say it is part of keeping you in hospital under the "
+                               "Mental Health Act.",
+    "other": "They say another law allows it. You can ask them which law.",  # named text not copied
+}
+LIBERTY_AUTHORITY = {
+    "mha_detention": "the Mental Health Act",
+    "dols_authorisation": "a Deprivation of Liberty Safeguards (DoLS) authorisation",
+    "court_of_protection": "the Court of Protection",
+    "high_court": "the High Court",
+}
+LAST_REVIEW = {"continue": "The team decided to keep using it.",
+               "change": "The team decided to change how it is used.",
+               "stop": "The team decided to stop using it."}
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -52,50 +123,281 @@ def _styles() -> dict[str, ParagraphStyle]:
             "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=24, leading=30,
                                  spaceAfter=12),
             "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=18, leading=24,
-                                 spaceBefore=10, spaceAfter=4)}
+                                 spaceBefore=10, spaceAfter=4, keepWithNext=1)}
 
 
 def _list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else ""
 
 
+def _date(value: Any) -> str:
+    if isinstance(value, str):  # a partial mapping keeps dates as ISO text
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return ""
+    return f"{value.day} {value:%B %Y}" if isinstance(value, dt.date) else ""
+
+
+def _normalised(assessment: dict[str, Any]) -> dict[str, Any]:
+    """The check as the current model reads it, so that a check saved before the structured
+    override is read the same way as a new one; a partial mapping is used as it is."""
+    try:
+        return IndividualUseCheck.model_validate(assessment).model_dump()
+    except (ValidationError, TypeError, AttributeError):
+        return assessment
+
+
+class _Case:
+    """The structured answers the summary is built from (only answers, never free text)."""
+
+    def __init__(self, a: dict[str, Any]) -> None:
+        def section(name: str) -> dict[str, Any]:
+            value = a.get(name)
+            return value if isinstance(value, dict) else {}
+
+        self.use, self.decision = section("proposed_use"), section("decision")
+        self.override, self.liberty = section("override_of_refusal"), section("liberty")
+        self.review, self.justification = section("review"), section("justification")
+        patient, capacity = section("patient"), section("capacity")
+        self.status = patient.get("legal_status")
+        self.age = patient.get("age_band")
+        self.said_no = self.decision.get("patient_response") in ("refuses", "resists")
+        self.resists = self.decision.get("patient_response") == "resists"
+        self.route = self.decision.get("route")
+        self.parent = self.decision.get("parental_view")
+        # Able to decide: True, False, or None while not known (fluctuating, not assessed).
+        gillick = capacity.get("gillick_competent")
+        cap = capacity.get("status")
+        if self.age == "under_16" and gillick in (True, False):
+            self.able: bool | None = gillick
+        else:
+            self.able = {"has_capacity": True, "lacks_capacity": False}.get(cap)
+        self.child = self.age in ("under_16", "age_16_17")
+        self.part_4 = self.status is not None and self.status not in OUTSIDE_PART_4
+
+    @property
+    def mha(self) -> bool:
+        return self.status in STATUS
+
+
+def _where_and_when(use: dict[str, Any]) -> str:
+    parts = [f"in {_list([PLACES.get(p, p) for p in use.get('places') or []])}"
+             if use.get("places") else "", WHEN.get(use.get("period") or "", ""),
+             f"for {use['duration_days']} days" if use.get("duration_days") else ""]
+    parts = [p for p in parts if p]
+    return f" It will be used {', '.join(parts)}." if parts else ""
+
+
+def _why(c: _Case) -> list[str]:
+    purpose = PURPOSE.get(c.justification.get("purpose") or "")
+    return [purpose, "Your named nurse can tell you more."] if purpose else [
+        "Ask your named nurse to explain why."]
+
+
+def _said(c: _Case) -> str:
+    return "You showed us you do not want it." if c.resists else "You said no."
+
+
+def _parent_cannot_overrule(c: _Case) -> list[str]:
+    if c.child and (c.parent == "consents" or c.route == "parental_responsibility"):
+        return ["A person with parental responsibility cannot say yes for you when you have "
+                "said no."]
+    return []
+
+
+def _refusal_able(c: _Case) -> list[str]:
+    """The patient can decide and said no."""
+    out = [_said(c)] + _parent_cannot_overrule(c)
+    if c.part_4:
+        return out + _override(c)
+    if c.mha:
+        out.append(STATUS[c.status] + " This does not let the team use it when you say no.")
+    out.append("The team must not use it while you say no. If they are worried about your "
+               "safety, staff can check on you in person instead.")
+    if c.status in (None, "informal"):
+        out.append("If they think your life is at serious risk, they may ask doctors to assess "
+                   "you under the Mental Health Act.")
+    return out
+
+
+def _override(c: _Case) -> list[str]:
+    """A detained patient who can decide said no: who decided to use it anyway, and on what
+    basis, from the structured override only."""
+    o = c.override
+    because = ("you have been recalled to hospital under the Mental Health Act"
+               if c.status == "community_treatment_order_recalled"
+               else "you are detained under the Mental Health Act")
+    if o.get("responsible_clinician") or o.get("decided_on"):
+        out = ["Your doctor in charge of your care decided to use it anyway. This doctor is "
+               f"called the responsible clinician. They decided this because {because}."]
+        if o.get("decided_on"):
+            out.append(f"This was on {_date(o['decided_on'])}.")
+    else:
+        out = ["The team would still like to use it. Only your doctor in charge of your care can "
+               "decide that. This doctor is called the responsible clinician."]
+    out.append(BASIS.get(o.get("legal_basis") or "",
+                         "They have not written down which law allows it. They must do that."))
+    out.append("People who know the law do not all agree that this is allowed. "
+               + ("The team has asked for legal advice." if o.get("legal_advice") else
+                  "The team must ask for legal advice."))
+    out.append("They must write down why other ways are not enough. One of these ways is staff "
+               "checking on you in person.")
+    out.append("Your views have been written down. You can ask to read them."
+               if o.get("patient_views") else "They must write down what you think about it.")
+    return out
+
+
+def _refusal_unable(c: _Case) -> list[str]:
+    """The patient cannot decide and objects, in words or by what they do."""
+    out = ["You could not decide about this.",
+           "You showed us you do not want it." if c.resists else "You told us you do not want it."]
+    if c.mha:
+        out.append(STATUS[c.status])
+    out.append("The team must check it is allowed by law. They must think about what you want "
+               "now and what you wanted before. They must ask people close to you what they "
+               "think.")
+    out.append("They have checked if you wrote down your wishes before."
+               if c.liberty.get("advance_statement_checked") is True else
+               "They must check if you wrote down your wishes before.")
+    found = c.liberty.get("deprivation_of_liberty")
+    authority = LIBERTY_AUTHORITY.get(c.liberty.get("authorised_by") or "")
+    if found == "amounts_to_deprivation":
+        out.append("The team thinks your care takes away some of your freedom. "
+                   + (f"They say {authority} allows this." if authority else
+                      "Nothing allows this by law yet. The law must allow it first."))
+    elif found == "does_not_amount":
+        out.append("The team thinks your care does not take away your freedom. "
+                   "You can ask them to check again.")
+    else:
+        out.append("The team must check if your care takes away your freedom. "
+                   "If it does, the law must allow it first.")
+    return out
+
+
+def _refusal_unknown(c: _Case) -> list[str]:
+    """The patient said no and it is not yet known whether they can decide."""
+    out = [_said(c), "The team must first check if you can make this decision yourself."]
+    if c.part_4:
+        out.append("If you can, only your doctor in charge of your care could decide to use it "
+                   "anyway. This doctor is called the responsible clinician.")
+    else:
+        out.append("If you can, they must not use it while you say no.")
+    out.append("If you cannot, they must think about what you want.")
+    return out
+
+
+def _can_i_say_no(c: _Case) -> list[str]:
+    if c.said_no:
+        return {True: _refusal_able, False: _refusal_unable, None: _refusal_unknown}[c.able](c)
+    out = [ROUTE.get(c.route or "", "Ask your named nurse who decides.")]
+    if c.child and c.able and c.parent == "objects":
+        out.append("A person with parental responsibility does not agree. You can decide this "
+                   "yourself. Their view does not overrule yours.")
+    if c.route == "parental_responsibility" and c.age == "age_16_17":
+        out.append("At 16 or 17, a parent cannot agree to everything for you. The team must "
+                   "check the law allows it.")
+    if c.decision.get("patient_response") == "not_asked":
+        out.append("The team must ask you what you think.")
+    out.append("You can change your mind at any time. Tell any member of staff. Saying no will "
+               "not change the care you get." if c.able is not False else
+               "If you do not want it, tell any member of staff. The team must think again.")
+    return out
+
+
+def _advocate(c: _Case) -> list[str]:
+    out = []
+    if c.status in IMHA_RIGHT:
+        out.append("You have the right to an IMHA. An IMHA is an Independent Mental Health "
+                   "Advocate. They are not part of the ward team. They can help you understand "
+                   "your rights and say what you want.")
+        if c.said_no and c.part_4 and c.override.get("imha_informed") is False:
+            out.append("Staff should have told you about this.")
+        out.append("Ask any member of staff, or the Patient Advice and Liaison Service (PALS), "
+                   "to contact an IMHA for you.")
+    elif c.status in HOLDING:
+        out.append("The right to an IMHA does not cover a short hold like this. An IMHA is an "
+                   "Independent Mental Health Advocate. You can still ask staff for an advocate.")
+    if c.able is False and c.age != "under_16":
+        out.append(f"An IMCA can help you{' too' if out else ''}. An IMCA is an Independent "
+                   "Mental Capacity Advocate. They speak up for people who cannot decide something "
+                   "for themselves.")
+        out.append("The team has asked an IMCA to help you." if c.liberty.get("imca_instructed")
+                   is True else "You or people close to you can ask the team for one.")
+    if c.status in IMHA_RIGHT:
+        return out
+    if not out:
+        out.append("You can ask for an advocate. An advocate is someone on your side. They help "
+                   "you say what you want.")
+    return out + ["Any member of staff can help you get an advocate. So can the Patient Advice "
+                  "and Liaison Service (PALS)."]
+
+
+def _complain(c: _Case) -> list[str]:
+    out = ["You can tell the nurse in charge of your ward. You can talk to PALS.",
+           "You can make a complaint to the hospital. Staff must tell you how. An advocate can "
+           "help you."]
+    if c.mha:
+        out.append("You can also complain to the Care Quality Commission (CQC). The CQC looks at "
+                   "complaints about how the Mental Health Act is used.")
+    out.append("If you are not happy with the hospital's answer, you can ask the Parliamentary "
+               "and Health Service Ombudsman to look at it.")
+    out.append("Complaining must not change the care you get.")
+    return out
+
+
+def _when_again(c: _Case, record: DecisionRecord) -> list[str]:
+    out = []
+    hours = c.override.get("review_within_hours")
+    if c.said_no and c.able and c.part_4:
+        out.append(f"Because you said no, the team must look at it again within {hours} hours."
+                   if isinstance(hours, int) else
+                   "Because you said no, the team must look at it again soon. They must tell you "
+                   "when.")
+    out.append(f"The team will look at it again by {_date(record.review_date)}. You can ask for "
+               "it to be looked at sooner." if record.review_date else
+               "Ask your named nurse when it will be looked at again.")
+    held = c.review.get("last_review_held")
+    if held is True:
+        on = _date(c.review.get("last_review_on"))
+        out.append((f"It was last looked at on {on}. " if on else "")
+                   + LAST_REVIEW.get(c.review.get("last_review_outcome") or "", ""))
+    elif held is False:
+        out.append("The last check did not happen on time. The team must look at it again now.")
+    return [p.strip() for p in out if p.strip()]
+
+
 def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant: bool = False) -> bytes:
     if record.record_type != "individual_use":
         raise InputInvalid("an easy-read summary is for a decision about one patient's use")
     s = _styles()
-    use = assessment.get("proposed_use") or {}
-    decision = assessment.get("decision") or {}
-    why = (assessment.get("justification") or {}).get("rationale")
+    c = _Case(_normalised(assessment))
+    use = c.use
     sees = [SEES.get(f, f) for f in use.get("functions") or []]
-    places = [PLACES.get(p, p) for p in use.get("places") or []]
+
+    def section(heading: str, paragraphs: list[str]) -> list:
+        return [Paragraph(para(heading), s["h2"])] + [Paragraph(para(p), s["body"])
+                                                       for p in paragraphs]
+
     story = [
         Paragraph(para(f"About the {record.subject.product}"), s["h1"]),
-        Paragraph("What is it?", s["h2"]),
-        Paragraph(para(f"The team would like to use the {record.subject.product}."
-                       + (f" It is used in {_list(places)}" if places else "")
-                       + (f", {WHEN[use['period']]}" if use.get("period") in WHEN else "")
-                       + (f", for {use['duration_days']} days." if use.get("duration_days") else ".")),
-                  s["body"]),
-        Paragraph("Why?", s["h2"]),
-        Paragraph(para(why or "Ask your named nurse to explain why."), s["body"]),
-        Paragraph("What does it see and keep?", s["h2"]),
-        Paragraph(para(f"It picks up {_list(sees)}." if sees else
-                       "Ask your named nurse what it picks up."), s["body"]),
-        Paragraph("Ask us how long anything is kept. You can ask to see what is kept about you.",
-                  s["body"]),
-        Paragraph("Who can look?", s["h2"]),
-        Paragraph("Only staff who look after you, when they need to. They must not use it instead "
-                  "of coming to see you.", s["body"]),
-        Paragraph("Can I say no?", s["h2"]),
-        Paragraph(para(ROUTE.get(decision.get("route") or "", "Ask your named nurse who decides.")),
-                  s["body"]),
-        Paragraph("You can change your mind at any time. Tell any member of staff. Saying no will "
-                  "not change the care you get.", s["body"]),
-        Paragraph("What did the team decide?", s["h2"]),
-        Paragraph(para(DECIDED[record.outcome]), s["body"]),
-        Paragraph("When will we look at it again?", s["h2"]),
-        Paragraph(para(f"By {record.review_date:%d %B %Y}. You can ask for it to be looked at "
-                       "sooner." if record.review_date else "Ask your named nurse."), s["body"]),
+        *section("What is it?", [f"The team would like to use the {record.subject.product}."
+                                 + _where_and_when(use)]),
+        *section("Why?", _why(c)),
+        *section("What does it see and keep?", [
+            f"It picks up {_list(sees)}." if sees else "Ask your named nurse what it picks up.",
+            "Ask us how long anything is kept. You can ask to see what is kept about you."]),
+        *section("Who can look?", [
+            "Only staff who look after you, when they need to. They must not use it instead of "
+            "coming to see you."]),
+        *section("Can I say no?", _can_i_say_no(c)),
+        *section("What did the team decide?", [
+            DECIDED[record.outcome],
+            "The rules do not check everything. Your care team must still think about what is "
+            "right for you."]),
+        *section("Who can help me?", _advocate(c)),
+        *section("How can I complain?", _complain(c)),
+        *section("When will we look at it again?", _when_again(c, record)),
         Spacer(1, 6),
     ]
     pdf = build(story, title=f"Easy read: {record.subject.product}", author="DTPA",

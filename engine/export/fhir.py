@@ -15,6 +15,7 @@ from fhir.resources.provenance import Provenance
 
 from engine.export.pdf import Governance
 from engine.models.record import DecisionRecord
+from engine.wording import product_conditions_heading, product_source_words
 
 SYSTEM = "https://dtpa.example/fhir"  # identifier namespace only; nothing is fetched from it
 STATUS = {"insufficient_information": "data-requested"}  # all other outcomes: success
@@ -41,6 +42,7 @@ def fhir_bundle(record: DecisionRecord, gov: Governance | None = None,
     entries: list[tuple[str, Any]] = []
     response_url = _urn()
     notes = [{"text": f"Outcome: {record.outcome}. {record.outcome_reason}"}]
+    notes += _provenance_notes(record)
     notes += [{"text": f"{v.target} {v.name}: {v.verdict}. {v.reason}"} for v in record.verdicts]
     notes += [{"text": f"{f.rule_id} ({f.severity}): {f.finding} Remedy: {f.remedy}"}
               for f in record.findings]
@@ -100,6 +102,22 @@ def fhir_bundle(record: DecisionRecord, gov: Governance | None = None,
     bundle = Bundle(type="collection", timestamp=record.evaluated_at.isoformat(),
                     entry=[{"fullUrl": url, "resource": resource} for url, resource in entries])
     return bundle.model_dump(mode="json", exclude_none=True)
+
+
+def _provenance_notes(record: DecisionRecord) -> list[dict[str, str]]:
+    """Where the product facts came from, the legal route recorded, what DTPA does not judge."""
+    notes = []
+    sentence, details = product_source_words(record)
+    if sentence:
+        notes.append(" ".join([sentence, *(f"{k}: {v}." for k, v in details)]))
+    if record.product_source and record.product_source.kind == "store":
+        notes.append(product_conditions_heading(record) + "".join(
+            f"; {c.rule_id} {c.title}" for c in record.product_conditions))
+    if record.record_type == "individual_use":
+        notes.append(f"Legal route recorded: {record.legal_route or 'none'}")
+    if record.not_judged:
+        notes.append("DTPA does not judge: " + " ".join(record.not_judged))
+    return [{"text": n} for n in notes]
 
 
 def _instant(value: str) -> str:

@@ -32,7 +32,14 @@ from reportlab.platypus import (
 from engine import __version__
 from engine.export.text import BOLD, FONT, MONO, para, register_fonts
 from engine.models.record import DecisionRecord
-from engine.wording import CONTEXT_WORDS, OUTCOME_WORDS, VERDICT_WORDS
+from engine.wording import (
+    CONTEXT_WORDS,
+    OUTCOME_WORDS,
+    VERDICT_WORDS,
+    outcome_line,
+    product_conditions_heading,
+    product_source_words,
+)
 
 ATTACHMENT = "decision_record.json"
 GOVERNANCE = "governance.json"
@@ -104,7 +111,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     ctx = record.record_type
     sub = record.subject
     out.append(Paragraph(para(f"{CONTEXT_WORDS[ctx]}: {record.title or sub.product}"), s["h1"]))
-    out.append(Paragraph(para(OUTCOME_WORDS[ctx][record.outcome]), s["outcome"]))
+    out.append(Paragraph(para(outcome_line(record)), s["outcome"]))
     out.append(Paragraph(para(f"Because: {record.outcome_reason}"), s["body"]))
     if gov.effective_outcome and gov.effective_outcome != record.outcome:
         out.append(Paragraph(para(f"Outcome in force after override: {gov.effective_outcome} "
@@ -117,6 +124,11 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
                       + (f", {sub.ward}" if sub.ward else "")])
     if record.relies_on:
         cover.append(["Relies on product decision", record.relies_on])
+    sentence, details = product_source_words(record)
+    if sentence:
+        cover.append(["Product facts", " ".join([sentence, *(f"{k}: {v}." for k, v in details)])])
+    if ctx == "individual_use":
+        cover.append(["Legal route recorded", record.legal_route or "none"])
     cover += [["Assessed on", str(record.assessed_on)],
               ["Evaluated at", record.evaluated_at.isoformat()],
               ["Review by", f"{record.review_date or '-'} ({record.review_basis or ''})"],
@@ -133,6 +145,7 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     out.append(table(cover, [45 * mm, 125 * mm], s, head=False))
     if record.scope_note:
         out += [Spacer(1, 4), Paragraph(para(record.scope_note), s["body"])]
+    out += _product_conditions(record, s) + _not_judged(record, s)
 
     out.append(Paragraph("Verdicts by principle and practice area", s["h1"]))
     overridden = {o["target"]: o for o in gov.overrides}
@@ -213,6 +226,25 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     out.append(table(rows, [10 * mm, 36 * mm, 24 * mm, 60 * mm, 40 * mm], s) if gov.events
                else Paragraph("Not stored: no audit trail.", s["body"]))
     return out
+
+
+def _product_conditions(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The stored product decision's own conditions, by name (only when it was read)."""
+    if record.product_source is None or record.product_source.kind != "store":
+        return []
+    out: list[Flowable] = [Paragraph(para(product_conditions_heading(record)), s["h2"])]
+    if record.product_conditions:
+        out.append(table([["Rule", "Condition of the product decision"]]
+                         + [[c.rule_id, c.title] for c in record.product_conditions],
+                         [30 * mm, 140 * mm], s))
+    return out
+
+
+def _not_judged(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    if not record.not_judged:
+        return []
+    return [Paragraph("What DTPA does not judge", s["h2"]),
+            *(Paragraph(para(f"• {item}"), s["small"]) for item in record.not_judged)]
 
 
 def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:

@@ -427,9 +427,9 @@ class ProposedUse(Section):
 
 
 class Justification(Section):
-    purpose: v.UsePurpose | None = q(
+    purpose: v.UsePurpose | None = fact(
         "Why it is used for this patient: their own clinical need, or honestly, a staffing "
-        "shortfall, to replace observations, or ward routine")
+        "shortfall, to replace observations, or ward routine", default=None)
     observation_policy_counts_technology: YesNo = q(
         "Does the trust's observation policy count the technology as carrying out an observation?")
     therapeutic_engagement_maintained: YesNo = q(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from engine.models.vocab import Context, Outcome, Severity, Verdict
 
@@ -105,6 +105,35 @@ class Trace(_Frozen):
     facts_read: list[str]
 
 
+class ProductSource(_Frozen):
+    """Where an individual-use check's product facts came from: the stored product decision, or
+    the check itself when the store could not be read (and why)."""
+
+    kind: Literal["store", "as_stated"] = Field(
+        description="store: read from the stored product decision; as_stated: the facts as the "
+                    "check states them, not verified against the store")
+    store: str | None = Field(default=None, description="The store asked (URL, password hidden)")
+    record_id: str | None = Field(
+        default=None, description="The record read (KEY@VERSION), or the key the check names")
+    version: int | None = Field(default=None, description="Version of the product record read")
+    reason: Literal["no_record_id", "store_unreachable", "not_found",
+                    "not_a_product_decision"] | None = Field(
+        default=None, description="Why the store was not read (as_stated only)")
+    detail: str | None = Field(default=None, description="The same, in plain words")
+
+
+class ProductCondition(_Frozen):
+    """One open condition of the product decision an individual use relies on."""
+
+    rule_id: str
+    title: str
+
+
+# Fields added after records were first stored. They are left out of the record's JSON while
+# empty, so a record stored before they existed still seals to the hash it was stored with.
+_ADDED_LATER = ("product_source", "product_conditions", "legal_route", "not_judged")
+
+
 class DecisionRecord(_Frozen):
     schema_version: str = RECORD_SCHEMA_VERSION
     record_type: Context
@@ -113,6 +142,14 @@ class DecisionRecord(_Frozen):
     relies_on: str | None = Field(
         default=None, description="For individual use: the product decision record relied on"
     )
+    product_source: ProductSource | None = Field(
+        default=None, description="For individual use: how the product facts were obtained")
+    product_conditions: list[ProductCondition] = Field(
+        default_factory=list,
+        description="For individual use: the stored product decision's own conditions")
+    legal_route: str | None = Field(
+        default=None, description="For individual use: the legal route recorded in the check "
+                                  "(decision route, legal status, basis of any override)")
     assessed_on: dt.date
     evaluated_at: dt.datetime
     outcome: Outcome
@@ -132,5 +169,15 @@ class DecisionRecord(_Frozen):
     rule_pack: PackStamp
     engine_version: str
     trace: Trace
+    not_judged: list[str] = Field(
+        default_factory=list, description="What DTPA does not judge; the reader must")
     input_hash: str
     record_hash: str = ""
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_additions(self, handler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        for name in _ADDED_LATER:
+            if data.get(name) in (None, []):
+                data.pop(name, None)
+        return data

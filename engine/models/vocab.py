@@ -358,6 +358,9 @@ class Verdict(StrEnum):
 
 class Severity(StrEnum):
     blocker = "blocker"
+    # DTPA cannot settle the question (e.g. a contested legal basis): the verdict stays unknown
+    # until a person with the authority to settle it has (legal advice, a court)
+    unresolved = "unresolved"
     condition = "condition"
     advisory = "advisory"
     out_of_scope = "out_of_scope"  # only for scope rules: the principles do not cover this product

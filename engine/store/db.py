@@ -26,7 +26,7 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("DTPA_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password, for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -61,7 +61,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise StoreUnavailable(f"DTPA_DATABASE_URL is not a usable database URL "
-                               f"({_redact(url)}): {exc}") from None
+                               f"({redact_url(url)}): {exc}") from None
 
 
 def migrate(engine: Engine) -> None:
@@ -73,7 +73,7 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:
-        raise StoreUnavailable(f"cannot reach the database at {_redact(str(engine.url))}: "
+        raise StoreUnavailable(f"cannot reach the database at {redact_url(str(engine.url))}: "
                                f"{str(exc.orig).strip().splitlines()[0]}") from None
 
 
@@ -108,7 +108,7 @@ class Database:
         try:
             yield
         except OperationalError as exc:
-            raise StoreUnavailable(f"the database at {_redact(self.url)} failed: "
+            raise StoreUnavailable(f"the database at {redact_url(self.url)} failed: "
                                    f"{str(exc.orig).strip().splitlines()[0]}") from None
 
     def dispose(self) -> None:

@@ -14,9 +14,10 @@ who = current()
 p = pack()
 qs = questions(p, CONTEXT)
 st.title("Check use for a patient")
-st.write("For the clinical team: is using an approved product for this patient lawful, least "
-         "restrictive and recorded? Use the patient's local pseudonymous reference, never a name "
-         "or NHS number.")
+st.write("For the clinical team: check a use of an approved product for this patient against the "
+         "rules DTPA holds (the legal route recorded, less restrictive options, the care plan, the "
+         "review). DTPA does not give legal advice or judge this patient's risk. Use the patient's "
+         "local pseudonymous reference, never a name or NHS number.")
 
 if not who.actor.may("save_individual_use", who.actor.wards[0] if who.actor.wards else None):
     st.info("Checking use for a patient is for clinical staff on the patient's ward; you can "

@@ -21,8 +21,8 @@ with cols[0]:
     st.page_link("views/assess_product.py", label="Assess a product")
 with cols[1]:
     st.markdown("#### Clinicians")
-    st.write("Check that using an approved product for one patient is lawful, least restrictive "
-             "and recorded.")
+    st.write("Check using an approved product for one patient against the principles: the legal "
+             "route recorded, less restrictive options, the care plan and the review.")
     st.page_link("views/check_patient.py", label="Check use for a patient")
 with cols[2]:
     st.markdown("#### Data Protection Officers")
