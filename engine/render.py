@@ -92,7 +92,7 @@ def product_source_text(record: DecisionRecord) -> list[str]:
     lines += [_wrap(f"{label}: {value}", "  ", "    ") for label, value in details]
     if record.product_source.kind == "store":
         lines.append(product_conditions_heading(record))
-        lines += [_wrap(f"- {c.rule_id}  {c.title}", "  ", "    ") for c in record.product_conditions]
+        lines += [_wrap(f"- {c.rule_id}: {c.title}", "  ", "    ") for c in record.product_conditions]
     return lines
 
 

@@ -37,7 +37,7 @@ def test_refusal_is_not_supported_because_of_p2():
     record = service.assess(service.load_assessment(
         Path(__file__).parent.parent / "case_studies" / "vbm-patient-refuses.yaml"))
     p2 = next(v for v in record.verdicts if v.target == "P2")
-    assert p2.verdict == "not_met" and "P2-IND-001" in p2.rule_ids
+    assert p2.verdict == "not_met" and "P2-IND-019" in p2.rule_ids
     assert "P2" in record.outcome_reason
 
 

@@ -122,7 +122,7 @@ def test_a_detained_refusal_says_who_decided_why_and_the_right_to_an_imha(texts)
     assert "Your doctor in charge of your care decided to use it anyway." in text
     assert "responsible clinician" in text
     assert "because you are detained under the Mental Health Act" in text
-    assert "They decided this on 10 March 2025." in text
+    assert "This was on 10 March 2025." in text
     assert "People who know the law do not all agree" in text
     assert "You have the right to an IMHA" in text
     assert "Independent Mental Health Advocate" in text
@@ -186,6 +186,19 @@ def test_staff_free_text_never_reaches_the_patient(texts):
         assert "ligatures" not in text and "high risk" not in text, name
 
 
+def test_a_check_saved_with_a_free_text_override_is_read_as_structured():
+    data = check(patient={"legal_status": "detained_mental_health_act"},
+                 decision={"patient_response": "refuses"})
+    record = service.assess(service.validate_assessment(data))
+    legacy = copy.deepcopy(data)  # as stored before the structured override
+    legacy["decision"].update(override_legal_basis=f"{STAFF} MHA s63",
+                              override_rationale=f"{STAFF}: she is a high risk of self-harm")
+    pdf = service.render_export(record, "easy-read", assessment=legacy)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "They say another law allows it." in text
+    assert STAFF not in text and "high risk" not in text
+
+
 def test_the_outcome_never_claims_the_use_is_lawful(texts):
     for name, text in texts.items():
         assert "lawful" not in text.lower(), name
@@ -198,8 +211,10 @@ def test_last_review_is_told_from_its_answers():
 
 def test_short_sentences(texts):
     for name, text in texts.items():
-        sentences = [s for s in re.split(r"(?<=[.?!])\s+", text) if re.search(r"[A-Za-z]", s)]
+        # a sentence ends at . ? or !; a list item ("It picks up: • ...") counts as one
+        sentences = [s for s in re.split(r"(?<=[.?!:])\s+|\s*•\s*", text)
+                     if re.search(r"[A-Za-z]", s)]
         lengths = [len(re.findall(r"[\w'()’-]+", s)) for s in sentences]
         assert sum(lengths) / len(lengths) < 12, (name, sum(lengths) / len(lengths))
         longest = max(zip(lengths, sentences, strict=True))
-        assert longest[0] <= 22, (name, longest)
+        assert longest[0] <= 20, (name, longest)

@@ -121,7 +121,7 @@ def test_assess_reads_the_stored_product_decision(store, store_url, tmp_path):
     assert f"Product facts read from the stored product decision {product.row.id} (version 1)." in out
     assert "The product decision's own conditions" in out
     for c in product.record.conditions:
-        assert f"- {c.rule_id}  " in out
+        assert f"- {c.rule_id}: {c.title}"[:60] in out
     assert "What DTPA does not judge" in out
 
 

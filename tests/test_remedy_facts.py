@@ -75,7 +75,8 @@ rules:
     basis: statute
     cases:
       - {facts: {patient.age_band: adult, decision.withdrawal_explained: false}, expect: fires}
-      - {facts: {patient.age_band: adult, decision.withdrawal_explained: true, assessed_on: "2025-03-01"}, expect: passes}
+      - facts: {patient.age_band: adult, decision.withdrawal_explained: true, assessed_on: "2025-03-01"}
+        expect: passes
 """
 
 
@@ -92,16 +93,16 @@ def _mine(pack) -> list[str]:
 
 def test_a_fix_that_sets_a_fact_of_the_case_is_refused(test_pack):
     problems = _mine(test_pack)
-    assert any(p.endswith("zz_test.yaml:18 P4-IND-901: fix changes capacity.status, a fact of the "
+    assert any(p.endswith("zz_test.yaml:16 P4-IND-901: fix changes capacity.status, a fact of the "
                           "case: propose an action in the remedy and use `fix: {}`") for p in problems)
-    assert any("zz_test.yaml:19 P4-IND-901: fix changes alternatives.without_why_not_enough, a "
+    assert any("zz_test.yaml:17 P4-IND-901: fix changes alternatives.without_why_not_enough, a "
                "derived fact" in p for p in problems)
     assert not any("decision.withdrawal_explained" in p for p in problems)
 
 
 def test_a_passing_case_that_is_another_case_is_refused(test_pack):
     problems = _mine(test_pack)
-    assert any("zz_test.yaml:39 P4-IND-902: its first passing case passes only because "
+    assert any("zz_test.yaml:37 P4-IND-902: its first passing case passes only because "
                "decision.patient_response is different: add a `fix:`" in p for p in problems)
     assert not any("P4-IND-903" in p for p in problems)  # same patient: only the action differs
     assert len(problems) == 3

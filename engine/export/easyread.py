@@ -120,6 +120,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     register_fonts()
     body = ParagraphStyle("er", fontName=FONT, fontSize=16, leading=23, spaceAfter=8)
     return {"body": body,
+            "bullet": ParagraphStyle("bullet", parent=body, leftIndent=24, bulletIndent=6,
+                                     bulletFontName=FONT, spaceAfter=2),
             "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=24, leading=30,
                                  spaceAfter=12),
             "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=18, leading=24,
@@ -216,8 +218,8 @@ def _refusal_able(c: _Case) -> list[str]:
     out.append("The team must not use it while you say no. If they are worried about your "
                "safety, staff can check on you in person instead.")
     if c.status in (None, "informal"):
-        out.append("If they think your life is at serious risk, they may ask doctors to assess "
-                   "you under the Mental Health Act.")
+        out.append("They may think your life is at serious risk. Then they can ask doctors to "
+                   "assess you under the Mental Health Act.")
     return out
 
 
@@ -340,8 +342,8 @@ def _complain(c: _Case) -> list[str]:
     if c.mha:
         out.append("You can also complain to the Care Quality Commission (CQC). The CQC looks at "
                    "complaints about how the Mental Health Act is used.")
-    out.append("If you are not happy with the hospital's answer, you can ask the Parliamentary "
-               "and Health Service Ombudsman to look at it.")
+    out.append("You may not be happy with the hospital's answer. Then you can ask the "
+               "Parliamentary and Health Service Ombudsman to look at it.")
     out.append("Complaining must not change the care you get.")
     return out
 
@@ -384,9 +386,13 @@ def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant:
         *section("What is it?", [f"The team would like to use the {record.subject.product}."
                                  + _where_and_when(use)]),
         *section("Why?", _why(c)),
-        *section("What does it see and keep?", [
-            f"It picks up {_list(sees)}." if sees else "Ask your named nurse what it picks up.",
-            "Ask us how long anything is kept. You can ask to see what is kept about you."]),
+        *section("What does it see and keep?",
+                 ["It picks up:"] if sees else ["Ask your named nurse what it picks up."]),
+        # One item a line: a list of functions in one sentence grows past easy-read length.
+        *[Paragraph(para(item), s["bullet"], bulletText="•") for item in sees],
+        Spacer(1, 6 if sees else 0),
+        Paragraph("Ask us how long anything is kept. You can ask to see what is kept about you.",
+                  s["body"]),
         *section("Who can look?", [
             "Only staff who look after you, when they need to. They must not use it instead of "
             "coming to see you."]),
