@@ -10,7 +10,7 @@ from engine.graph import build_graph, target_node
 from engine.models.record import DecisionRecord
 from engine.pack import RulePack
 from engine.render import not_judged_text, product_source_text
-from engine.wording import VERDICT_WORDS, outcome_line
+from engine.wording import FAVOURABLE, VERDICT_WORDS, outcome_line
 
 
 def _answer(assessment: BaseModel, path: str) -> str:
@@ -33,7 +33,8 @@ def explain_text(record: DecisionRecord, assessment: BaseModel, pack: RulePack) 
     lines = [f"Outcome: {outcome_line(record)}",
              f"  decided by the policy: {record.outcome_reason}"]
     if context == "individual_use":
-        lines.append(f"  legal route recorded: {record.legal_route or 'none'}")
+        if record.outcome not in FAVOURABLE:  # a favourable outcome names it in its own words
+            lines.append(f"  legal route recorded: {record.legal_route or 'none'}")
         lines += product_source_text(record)
     lines.append("")
     for v in record.verdicts:

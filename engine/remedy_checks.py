@@ -19,8 +19,8 @@ def remedy_problems(pack: RulePack) -> list[str]:
     """Each rule whose remedy sets a fact of the case or a derived fact, as `file:line id: why`."""
     docs: dict[str, YamlDocument | None] = {}
     out: list[str] = []
-    for _rid, loaded in sorted(pack.rules.items()):
-        out.extend(str(p) for p in rule_remedy_problems(loaded, docs))
+    for rid in sorted(pack.rules):
+        out.extend(str(p) for p in rule_remedy_problems(pack.rules[rid], docs))
     return out
 
 

@@ -26,6 +26,8 @@ def test_case_study_decides_as_declared(path: Path):
     cited = {t for f in record.findings for t in [*f.principles, *f.areas]}
     assert set(expected.get("must_cite", [])) <= cited
     assert set(expected.get("must_fire", [])) <= set(record.trace.rules_fired)
+    asked = {q.fact for q in record.open_questions}
+    assert set(expected.get("must_ask", [])) <= asked, "open questions the case study expects"
     for target in expected.get("conditions_under", []):
         assert any(target in c.principles + c.areas for c in record.conditions)
     for finding in record.findings:

@@ -263,3 +263,20 @@ def test_the_patient_form_round_trips_every_answer_of_a_case_study(app_store):
         expected = direct.model_dump(mode="json")
         from_form.pop("product"), expected.pop("product")
         assert from_form == expected, case
+
+
+def test_the_decision_view_says_where_the_product_facts_came_from(app_store):
+    """A check whose product record cannot be read is shown as such, loudly; every decision
+    lists what DTPA does not judge."""
+    from tests.conftest import individual_for
+
+    check, record = service.check_use(individual_for("PRO-00000000"), app_store)
+    at = page("views/check_patient.py", person("clinician", ["Willow Ward"]))
+    at.session_state["decision"] = {"record": record, "assessment": check, "view_id": None}
+    at.switch_page("views/decision.py").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "PRODUCT DECISION NOT READ" in errors and "PRO\\-00000000" in errors
+    assert "What DTPA does not judge" in texts(at)
+    boxes = [b.value for b in (*at.success, *at.warning, *at.error, *at.info)]
+    assert boxes and not any("lawful" in b.lower() for b in boxes)  # the outcome never says so
