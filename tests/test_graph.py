@@ -65,9 +65,9 @@ def test_explain_prints_the_chain():
     assert result.exit_code == 0, result.output
     out = result.output
     assert "P2 Consent and capacity: not met" in out
-    assert "<- FIRED P2-IND-001 [blocker]" in out
+    assert "<- FIRED P2-IND-019 [blocker]" in out
     assert "decision.patient_response = refuses" in out
-    assert "override_of_refusal.legal_basis = unanswered" in out
+    assert "patient.legal_status = informal" in out
     assert "chains into POLICY-VERDICT-BLOCKER" in out
 
 

@@ -60,7 +60,9 @@ def test_a_rule_on_a_missing_answer_fires_once_and_does_not_loop(pack):
     fact = {"kind": "individual_use"}
     raw = service.engine().evaluate(service.program_for(pack, "individual_use"), fact)
     assert raw.fired.count("POL-IND-001") == 1
-    assert raw.actions < 200
+    # no loop: with every answer missing each rule acts a bounded number of times (its open
+    # question and the policy's verdicts on it), far below the 10,000-action loop guard
+    assert raw.actions < 4 * len(pack.rules_for("individual_use"))
 
 
 def test_a_rule_that_would_loop_on_the_state_is_cut_and_reported():
@@ -82,7 +84,8 @@ def test_an_exception_in_an_action_surfaces(pack, monkeypatch):
     program = compile_program(pack, "procurement")
     info = {lr.rule.id: (lr.rule.severity, lr.rule.targets) for lr in pack.rules_for("procurement")}
     eng.ensure(program, info)
-    fact = to_fact(service.load_assessment(CASE_STUDIES[-1])).fact
+    fact = to_fact(service.load_assessment(next(p for p in CASE_STUDIES
+                                                if p.stem == "vr-relaxation"))).fact
     monkeypatch.setitem(runtime._ACTIONS, "verdict", boom)
     with pytest.raises(EngineFailure, match="RuntimeError: boom in action"):
         eng.evaluate(program, fact)

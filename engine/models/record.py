@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from engine.models.vocab import Context, Outcome, Severity, Verdict
 
-RECORD_SCHEMA_VERSION = "1.0"
+RECORD_SCHEMA_VERSION = "1.1"  # 1.1: product_source, product_conditions, legal_route, not_judged
 
 
 class _Frozen(BaseModel):
