@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
-from engine.compiler import compile_program  # noqa: E402
-from engine.facts import to_fact  # noqa: E402
-from engine.pack import load_pack  # noqa: E402
+from engine.facts.schema import to_fact  # noqa: E402
+from engine.knowledge.pack import load_pack  # noqa: E402
+from engine.runtime.compiler import compile_program  # noqa: E402
 
 _CMP = {"$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b, "$lt": lambda a, b: a < b,
         "$lte": lambda a, b: a <= b, "$neq": lambda a, b: a != b}

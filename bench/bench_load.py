@@ -30,8 +30,8 @@ import rule_engine  # noqa: E402
 from bench.bench_evaluate import plain, rss_mib  # noqa: E402
 from bench.bench_exports import median_ms  # noqa: E402
 from engine import service  # noqa: E402
-from engine.compiler import compile_program  # noqa: E402
-from engine.facts import to_fact  # noqa: E402
+from engine.facts.schema import to_fact  # noqa: E402
+from engine.runtime.compiler import compile_program  # noqa: E402
 
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<=", "$neq": "!="}
 

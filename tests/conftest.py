@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine import service
-from engine.pack import RulePack, load_pack
+from engine.knowledge.pack import RulePack, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_STUDIES = sorted((ROOT / "case_studies").glob("*.yaml"))
@@ -68,7 +68,7 @@ def store_url(request, tmp_path) -> str:
         return
     url, drop = _postgres_database()
     yield url
-    cached = service._STORES.pop(url, None)
+    cached = service.api._STORES.pop(url, None)
     if cached is not None:
         cached.db.dispose()
     drop()
@@ -78,7 +78,7 @@ def store_url(request, tmp_path) -> str:
 def store(store_url):
     from engine.store import Database, Store
 
-    st = Store(Database(store_url), required_roles=service._required_roles)
+    st = Store(Database(store_url), required_roles=service.api._required_roles)
     yield st
     st.db.dispose()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine import service
-from engine.access import ALLOWED, Actor
 from engine.errors import AccessDenied, InputInvalid, StoreConflict
-from engine.session import Access
+from engine.models.people import ALLOWED, Actor
+from engine.service.session import Access
 from engine.store.tables import UserRow
 from tests.conftest import ALL_ATTESTATIONS, individual_for, load_case
 

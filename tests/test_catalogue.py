@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import AREA_IDS, COMMITMENT_IDS, PRINCIPLE_IDS, load_catalogue
 from engine.errors import RulesInvalid
+from engine.knowledge.catalog import AREA_IDS, COMMITMENT_IDS, PRINCIPLE_IDS, load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.conditions import Composite, ConditionError, Predicate, compile_node, parse
-from engine.facts import NA_PREFIX, fact_specs
-from engine.pack import case_fact, load_pack
-from engine.service import engine, program_for
+from engine.facts.conditions import Composite, ConditionError, Predicate, compile_node, parse
+from engine.facts.schema import NA_PREFIX, fact_specs
+from engine.knowledge.pack import case_fact, load_pack
+from engine.runtime.programs import engine, program_for
 
 PACK = load_pack()
 SPECS = fact_specs("procurement")
@@ -172,8 +172,8 @@ def test_not_applicable_answers_are_kept_out_of_the_fact():
 
 
 def test_wide_conditions_are_split_to_fit_durable_rules_expression_slots():
-    from engine.compiler import guarded
-    from engine.conditions import MAX_EXPRESSION_SLOTS, expression_slots, split_for_durable
+    from engine.facts.conditions import MAX_EXPRESSION_SLOTS, expression_slots, split_for_durable
+    from engine.runtime.compiler import guarded
 
     members = list(SPECS["technology.functions"].members)
     raw = {"all": [{"contains_any": {"fact": "technology.functions", "values": members}},
@@ -189,7 +189,7 @@ def test_wide_conditions_are_split_to_fit_durable_rules_expression_slots():
 
 
 def test_a_condition_that_cannot_be_split_is_refused():
-    from engine.conditions import split_for_durable
+    from engine.facts.conditions import split_for_durable
 
     too_many = {"$and": [{"kind": "individual_use"}] + [
         {"$lt": {f"d{i}": {"$m": "assessed_on"}}} for i in range(40)]}

@@ -8,8 +8,8 @@ import networkx as nx
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.graph import build_graph, graph_problems, to_dot
-from engine.pack import load_pack
+from engine.knowledge.graph import build_graph, graph_problems, to_dot
+from engine.knowledge.pack import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

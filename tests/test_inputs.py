@@ -9,7 +9,7 @@ import pytest
 
 from engine import service
 from engine.errors import InputInvalid
-from engine.facts import MAX_PROPERTIES, fact_specs, to_fact
+from engine.facts.schema import MAX_PROPERTIES, fact_specs, to_fact
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = """\

@@ -13,11 +13,10 @@ from typer.testing import CliRunner
 
 from engine import service
 from engine.cli import app
-from engine.decide import seal
+from engine.decide.wording import NOT_JUDGED, OUTCOME_WORDS, outcome_line
 from engine.export.pdf import audit_pdf
-from engine.models.record import DecisionRecord
+from engine.models.record import DecisionRecord, seal
 from engine.store import redact_url
-from engine.wording import NOT_JUDGED, OUTCOME_WORDS, outcome_line
 from tests.conftest import CASE_STUDIES, approve, individual_for, load_case
 from tests.test_exports import flat, text_of
 

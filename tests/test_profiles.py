@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from engine import service
-from engine.pack import load_pack
+from engine.knowledge.pack import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "case_studies" / "vbm-ward-wide-default.yaml"

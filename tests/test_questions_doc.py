@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.facts import MODELS, fact_specs
-from engine.pack import load_pack
-from engine.questions_doc import DEFAULT_PATH, render
+from engine.facts.schema import MODELS, fact_specs
+from engine.knowledge.pack import load_pack
+from engine.knowledge.questions_doc import DEFAULT_PATH, render
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

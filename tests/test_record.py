@@ -9,9 +9,8 @@ from pathlib import Path
 import jsonschema
 
 from engine import service
-from engine.decide import seal
 from engine.hashing import sha256_of
-from engine.models.record import RECORD_SCHEMA_VERSION
+from engine.models.record import RECORD_SCHEMA_VERSION, seal
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.UTC)

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from engine import service, whatif
-from engine.facts import fact_specs
-from engine.pack import load_pack
-from engine.remedies import first_passing, fix_of, fixed_paths
-from engine.remedy_checks import remedy_problems
+from engine import service
+from engine.decide import whatif
+from engine.facts.schema import fact_specs
+from engine.knowledge.pack import load_pack
+from engine.knowledge.remedies import first_passing, fix_of, fixed_paths
+from engine.knowledge.remedy_checks import remedy_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)

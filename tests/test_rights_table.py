@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from engine import service
 from engine.cli import app
-from engine.facts import fact_specs
-from engine.wording import OUTCOME_WORDS
+from engine.decide.wording import OUTCOME_WORDS
+from engine.facts.schema import fact_specs
 
 CASES = Path(__file__).resolve().parent.parent / "case_studies"
 FAVOURABLE = ("supported", "supported_with_conditions")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.pack import case_fact, load_pack
-from engine.ruletests import coverage_gaps, run_rule_cases
-from engine.service import engine, program_for
+from engine.knowledge.coverage import coverage_gaps
+from engine.knowledge.pack import case_fact, load_pack
+from engine.runtime.cases import run_rule_cases
+from engine.runtime.programs import engine, program_for
 
 PACK = load_pack()
 RESULTS = run_rule_cases(PACK)
@@ -46,7 +47,7 @@ def test_a_wrong_expectation_is_caught(pack_copy):
 
 
 def _fix_cases():
-    from engine.remedies import fix_of
+    from engine.knowledge.remedies import fix_of
 
     for rid, loaded in sorted(PACK.rules.items()):
         if loaded.rule.fix == {}:
@@ -59,7 +60,7 @@ def _fix_cases():
 @pytest.mark.parametrize("rid, loaded, case, fix", list(_fix_cases()),
                          ids=lambda x: x if isinstance(x, str) else "")
 def test_each_rules_remedy_stops_it_firing(rid, loaded, case, fix):
-    from engine.remedies import apply_to_answers
+    from engine.knowledge.remedies import apply_to_answers
 
     assert fix, f"{rid} has no fix and no passing case"
     for ctx in ([case.context] if case.context else loaded.rule.context):
@@ -82,7 +83,7 @@ def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
     # A remedy changes what staff do or record, never the facts of the case: a default fix taken
     # from a passing case that only passes because the product or patient differ is refused.
     # ("What would change this decision" uses the remedies of blocker and condition rules.)
-    from engine.remedies import fix_of
+    from engine.knowledge.remedies import fix_of
 
     bad = {rid: sorted(p for p in fix_of(loaded) if p.startswith(CONTEXT_FACTS))
            for rid, loaded in PACK.rules.items() if loaded.rule.severity in ("blocker", "condition")}
@@ -92,13 +93,13 @@ def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
 def test_the_rule_pack_version_follows_its_content():
     # A change to rules, policy or catalogue changes decisions: it needs a new version (and a
     # CHANGELOG entry) before `dtpa rules lock` records it.
-    from engine.pack import lock_problem
+    from engine.knowledge.pack import lock_problem
 
     assert lock_problem(PACK) is None
 
 
 def test_a_change_without_a_version_bump_is_caught(pack_copy):
-    from engine.pack import lock_problem
+    from engine.knowledge.pack import lock_problem
 
     rules, principles = pack_copy
     path = rules / "p6_safety.yaml"

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from engine.errors import RulesInvalid
-from engine.pack import load_pack
+from engine.knowledge.pack import load_pack
 
 GOOD = """\
 rules:

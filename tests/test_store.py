@@ -11,8 +11,8 @@ import pytest
 
 from engine import service
 from engine.errors import InputInvalid, RecordNotFound, StoreConflict
-from engine.pack import load_pack
-from engine.render import governance_text, record_text
+from engine.export.terminal import governance_text, record_text
+from engine.knowledge.pack import load_pack
 from tests.conftest import ALL_ATTESTATIONS, approve, individual_for, load_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,7 @@ def test_drafts_are_saved_and_loaded_but_are_not_decisions(store):
 
 
 def test_parallel_reevaluation_finds_the_same_changes(store, tmp_path):
-    from engine.reevaluate import BATCH
+    from engine.service.reevaluate import BATCH
 
     cases = [load_case("vbm-individual-decision.yaml"), load_case("feedback-kiosk.yaml")]
     records = [service.evaluate(c) for c in cases]

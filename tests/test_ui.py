@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine import service
-from engine.access import Actor
+from engine.models.people import Actor
 from tests.conftest import ALL_ATTESTATIONS, approve, load_case
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
@@ -23,7 +23,7 @@ def app_store(tmp_path, monkeypatch):
     store = service.open_store(url)
     service.seed_case_studies(store)
     yield store
-    service._STORES.pop(url, None)
+    service.api._STORES.pop(url, None)
     store.db.dispose()
 
 
@@ -172,7 +172,7 @@ def test_administrators_manage_accounts_and_others_do_not_see_the_page(app_store
 SESSION = """
 import json, sys
 from streamlit.testing.v1 import AppTest
-from engine.access import Actor
+from engine.models.people import Actor
 app, n, case = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 at = AppTest.from_file(app, default_timeout=300)
 at.session_state["actor"] = Actor(username=f"p{n}", name=f"Panel member {n}", role="panel_chair")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import service
-from engine.remedies import apply_to_assessment
+from engine.knowledge.remedies import apply_to_assessment
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)

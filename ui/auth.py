@@ -1,15 +1,15 @@
 """Signing in. The embedded default uses local accounts (Argon2-hashed passwords in the store);
 a trust can use OpenID Connect instead through Streamlit's built-in login (see README). Every
-page then acts as the signed-in person through `engine.session.Access`, which enforces roles."""
+page then acts as the signed-in person through `engine.service.session.Access`, which enforces roles."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from engine.access import Actor
 from engine.errors import DTPAError
+from engine.models.people import Actor
 from engine.models.vocab import Role
-from engine.session import Access
+from engine.service.session import Access
 from ui.common import pack, pretty, store
 
 

@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
-from engine.wording import (  # noqa: E402
+from engine.decide.wording import (  # noqa: E402
     CONTEXT_WORDS,
     FAVOURABLE,
     VERDICT_WORDS,

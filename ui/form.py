@@ -1,5 +1,5 @@
 """A web form generated from the assessment models: each question's wording, allowed answers and
-grouping come from `engine.questions`; "not applicable" always needs a reason."""
+grouping come from `engine.knowledge.questions`; "not applicable" always needs a reason."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.questions import Question, flatten, nest
+from engine.knowledge.questions import Question, flatten, nest
 from ui.common import pretty
 
 UNANSWERED, YES, NO, NA = "Not answered", "Yes", "No", "Not applicable"

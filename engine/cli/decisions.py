@@ -17,7 +17,7 @@ from engine.cli.base import (
     rules_app,
 )
 from engine.errors import DTPAError, InputInvalid, RulesInvalid
-from engine.render import governance_text, record_text
+from engine.export.terminal import governance_text, record_text
 
 
 @app.command()
@@ -61,10 +61,10 @@ def assess(
 @rules_app.command("check")
 def rules_check(profile: ProfileOpt = None) -> None:
     """Validate the catalogue and rules, and show coverage (principle/area x context)."""
-    from engine.graph import graph_problems, unused_questions
-    from engine.pack import lock_problem
-    from engine.remedy_checks import remedy_problems
-    from engine.ruletests import coverage
+    from engine.knowledge.coverage import coverage
+    from engine.knowledge.graph import graph_problems, unused_questions
+    from engine.knowledge.pack import lock_problem
+    from engine.knowledge.remedy_checks import remedy_problems
 
     try:
         pack = service.load_rules(profile=profile)
@@ -93,7 +93,7 @@ def rules_check(profile: ProfileOpt = None) -> None:
 @rules_app.command("test")
 def rules_test(profile: ProfileOpt = None) -> None:
     """Run every rule's own cases through durable_rules."""
-    from engine.ruletests import run_rule_cases
+    from engine.runtime.cases import run_rule_cases
 
     try:
         results = run_rule_cases(service.load_rules(profile=profile))
@@ -111,7 +111,7 @@ def rules_test(profile: ProfileOpt = None) -> None:
 def rules_graph(out: Annotated[Path, typer.Option(help="Folder for dtpa-rules.dot and .svg")]
                 = Path("docs/graph"), profile: ProfileOpt = None) -> None:
     """Write the traceability graph as Graphviz DOT and as an SVG drawing."""
-    from engine.graph import build_graph, to_dot, to_svg
+    from engine.knowledge.graph import build_graph, to_dot, to_svg
 
     try:
         graph = build_graph(service.load_rules(profile=profile))
@@ -128,7 +128,7 @@ def rules_graph(out: Annotated[Path, typer.Option(help="Folder for dtpa-rules.do
 def explain(file: Annotated[Path, typer.Argument(help="Assessment or case study (YAML or JSON)")],
             profile: ProfileOpt = None, db: DbOpt = None) -> None:
     """Show the chain from answers to rules to principles to the outcome."""
-    from engine.explain import explain_text
+    from engine.export.explain import explain_text
 
     try:
         pack = service.load_rules(profile=profile)
@@ -152,7 +152,7 @@ def seed(db: DbOpt = None) -> None:
 def schema(out: Annotated[Path, typer.Option(help="Folder to write the JSON Schemas to")]
            = Path("docs/schemas")) -> None:
     """Write the JSON Schemas of the inputs and the decision record."""
-    from engine.schemas import write_schemas
+    from engine.export.schemas import write_schemas
 
     for path in write_schemas(out):
         typer.echo(f"wrote {path}")
@@ -163,7 +163,7 @@ def rules_lock() -> None:
     """Record the current rule-pack version's content hash (refuses to change a released one)."""
     import yaml
 
-    from engine.pack import LOCK_FILE, ROOT, locked_versions
+    from engine.knowledge.pack import LOCK_FILE, ROOT, locked_versions
 
     try:
         pack = service.load_rules()

@@ -21,7 +21,7 @@ from engine.cli.base import (
     viewer,
 )
 from engine.errors import DTPAError, InputInvalid
-from engine.render import governance_text, record_text
+from engine.export.terminal import governance_text, record_text
 
 
 @records_app.command("list")

@@ -21,8 +21,8 @@ def questions(
     = False,
 ) -> None:
     """Write the questions reference: every fact a rule can read, its type, values and readers."""
-    from engine.pack import ROOT
-    from engine.questions_doc import DEFAULT_PATH, render
+    from engine.knowledge.pack import ROOT
+    from engine.knowledge.questions_doc import DEFAULT_PATH, render
 
     # The repository's copy by default, so the command works from any directory.
     path = out or ROOT / DEFAULT_PATH

@@ -24,8 +24,8 @@ from engine.export.pdf import (
     table,
     verification_story,
 )
+from engine.knowledge.rulespec import Profile
 from engine.models.record import DecisionRecord
-from engine.rulespec import Profile
 
 Progress = Callable[[int, int], None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")

@@ -13,9 +13,9 @@ from fhir.resources.consent import Consent
 from fhir.resources.guidanceresponse import GuidanceResponse
 from fhir.resources.provenance import Provenance
 
+from engine.decide.wording import product_conditions_heading, product_source_words
 from engine.export.pdf import Governance
 from engine.models.record import DecisionRecord
-from engine.wording import product_conditions_heading, product_source_words
 
 SYSTEM = "https://dtpa.example/fhir"  # identifier namespace only; nothing is fetched from it
 STATUS = {"insufficient_information": "data-requested"}  # all other outcomes: success

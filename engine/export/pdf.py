@@ -30,9 +30,7 @@ from reportlab.platypus import (
 )
 
 from engine import __version__
-from engine.export.text import BOLD, FONT, MONO, para, register_fonts
-from engine.models.record import DecisionRecord
-from engine.wording import (
+from engine.decide.wording import (
     CONTEXT_WORDS,
     OUTCOME_WORDS,
     VERDICT_WORDS,
@@ -40,6 +38,8 @@ from engine.wording import (
     product_conditions_heading,
     product_source_words,
 )
+from engine.export.text import BOLD, FONT, MONO, para, register_fonts
+from engine.models.record import DecisionRecord
 
 ATTACHMENT = "decision_record.json"
 GOVERNANCE = "governance.json"

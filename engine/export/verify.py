@@ -9,10 +9,9 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from engine.decide import seal
 from engine.errors import InputInvalid, RecordNotFound
 from engine.export.pdf import ATTACHMENT, HASH_KEY, ID_KEY
-from engine.models.record import DecisionRecord
+from engine.models.record import DecisionRecord, seal
 
 
 @dataclass

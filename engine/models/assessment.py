@@ -525,3 +525,5 @@ class IndividualUseCheck(_AssessmentBase):
 Assessment = Annotated[
     ProcurementAssessment | IndividualUseCheck, Field(discriminator="context")
 ]
+
+AnyAssessment = ProcurementAssessment | IndividualUseCheck

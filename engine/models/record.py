@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
+from engine.hashing import sha256_of
 from engine.models.vocab import Context, Outcome, Severity, Verdict
 
 RECORD_SCHEMA_VERSION = "1.1"  # 1.1: product_source, product_conditions, legal_route, not_judged
@@ -181,3 +182,9 @@ class DecisionRecord(_Frozen):
             if data.get(name) in (None, []):
                 data.pop(name, None)
         return data
+
+
+def seal(record: DecisionRecord) -> DecisionRecord:
+    """Stamp the record with the hash of everything else in it."""
+    body = record.model_dump(mode="json", exclude={"record_hash"})
+    return record.model_copy(update={"record_hash": sha256_of(body)})

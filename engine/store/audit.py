@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.hashing import sha256_of
-from engine.models.record import DecisionRecord
+from engine.models.record import DecisionRecord, seal
 from engine.store.tables import EventRow, OverrideRow, RecordRow, SignoffRow
 
 GENESIS = "0" * 64
@@ -117,8 +117,6 @@ def verify(session: Session) -> Verification:
 
 
 def _check_record(row: RecordRow, event: EventRow) -> list[str]:
-    from engine.decide import seal
-
     out = []
     try:
         record = DecisionRecord.model_validate_json(row.record_json)

@@ -18,7 +18,7 @@ from engine.errors import StoreUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_SQLITE = ROOT / "data" / "dtpa.sqlite"
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHAIN_LOCK = 724_001  # PostgreSQL advisory lock id that serialises writers of the audit chain
 
 

@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.errors import InputInvalid, RecordNotFound, StoreConflict
+from engine.errors import AccessDenied, InputInvalid, RecordNotFound, StoreConflict
 from engine.hashing import sha256_of
+from engine.models.people import Actor
 from engine.models.record import DecisionRecord
 from engine.models.vocab import Attestation, Outcome, Role, Verdict
 from engine.store import audit
 from engine.store.db import Database
+from engine.store.passwords import hash_password, password_matches
 from engine.store.tables import DraftRow, EventRow, OverrideRow, RecordRow, SignoffRow, UserRow
 
 PREFIX = {"procurement": "PRO", "individual_use": "IND"}
@@ -321,7 +323,6 @@ class Store:
     # --- local accounts ------------------------------------------------------------------
 
     def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
-        from engine.access import hash_password
 
         _check_role(role)
         _check_name(name)
@@ -338,9 +339,7 @@ class Store:
         with self.db.read() as session:
             return list(session.execute(select(UserRow).order_by(UserRow.username)).scalars())
 
-    def authenticate(self, username: str, password: str):  # -> engine.access.Actor
-        from engine.access import Actor, password_matches
-        from engine.errors import AccessDenied
+    def authenticate(self, username: str, password: str):  # -> engine.models.people.Actor
 
         with self.db.read() as session:
             user = session.get(UserRow, username or "")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine import service
 from engine.errors import DTPAError
-from engine.questions import questions
+from engine.knowledge.questions import questions
 from ui import form
 from ui.auth import current
 from ui.common import CASE_STUDIES, pack, store

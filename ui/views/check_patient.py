@@ -4,7 +4,7 @@
 import streamlit as st
 
 from engine import service
-from engine.questions import questions
+from engine.knowledge.questions import questions
 from ui import form
 from ui.auth import current
 from ui.common import CASE_STUDIES, pack, pretty

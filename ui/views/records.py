@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from engine.errors import DTPAError
-from engine.render import governance_text
+from engine.export.terminal import governance_text
 from ui.auth import current
 from ui.common import pretty, store
 

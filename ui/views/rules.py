@@ -4,7 +4,7 @@ import networkx as nx
 import streamlit as st
 import yaml
 
-from engine.graph import build_graph, target_node, to_dot
+from engine.knowledge.graph import build_graph, target_node, to_dot
 from ui.auth import current
 from ui.common import pack, pretty
 

@@ -13,9 +13,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine import __version__
+from engine.decide.wording import NOT_JUDGED, legal_route
 from engine.errors import EngineFailure
-from engine.facts import NA_PREFIX, FactView, fact_specs
+from engine.facts.schema import NA_PREFIX, FactView, fact_specs
 from engine.hashing import sha256_of
+from engine.knowledge.pack import LoadedRule, RulePack
+from engine.knowledge.rulespec import severity_rank
 from engine.models.record import (
     Citation,
     CrosswalkEntry,
@@ -27,11 +30,9 @@ from engine.models.record import (
     Subject,
     TargetVerdict,
     Trace,
+    seal,
 )
-from engine.pack import LoadedRule, RulePack
-from engine.rulespec import severity_rank
-from engine.runtime import Raw
-from engine.wording import NOT_JUDGED, legal_route
+from engine.runtime.host import Raw
 
 
 def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw,
@@ -87,12 +88,6 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
         input_hash=sha256_of(assessment.model_dump(mode="json")),
     )
     return seal(record)
-
-
-def seal(record: DecisionRecord) -> DecisionRecord:
-    """Stamp the record with the hash of everything else in it."""
-    body = record.model_dump(mode="json", exclude={"record_hash"})
-    return record.model_copy(update={"record_hash": sha256_of(body)})
 
 
 def _answered(view: FactView, path: str, context: str) -> bool:

@@ -7,9 +7,9 @@ so a test can compare the committed file with a fresh rendering and fail when it
 
 from __future__ import annotations
 
-from engine.conditions import COMPOSITES, PREDICATES
-from engine.facts import MODELS, FactSpec, fact_specs
-from engine.pack import RulePack
+from engine.facts.conditions import COMPOSITES, PREDICATES
+from engine.facts.schema import MODELS, FactSpec, fact_specs
+from engine.knowledge.pack import RulePack
 
 DEFAULT_PATH = "docs/questions.md"
 

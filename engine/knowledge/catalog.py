@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from engine.errors import Problem, RulesInvalid
 from engine.hashing import sha256_bytes
-from engine.validation import problems_from
-from engine.yamlio import YamlProblem, read_document
+from engine.knowledge.validation import problems_from
+from engine.knowledge.yamlio import YamlProblem, read_document
 
 # Where a statement comes from, said honestly.
 #   nhse_stated:   the NHS England principles document says it (text we could read)

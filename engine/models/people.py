@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from pydantic import BaseModel, Field
 
-from engine.errors import AccessDenied, InputInvalid
+from engine.errors import AccessDenied
 from engine.models.vocab import Role
 
 PANEL = {Role.panel_chair, Role.clinical_safety_officer, Role.lived_experience_representative,
@@ -39,7 +37,6 @@ ALLOWED: dict[str, set[Role]] = {
     "reevaluate": GOVERNANCE | ADMIN,
     "manage_users": ADMIN,
 }
-_HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
 
 
 class Actor(BaseModel):
@@ -62,19 +59,6 @@ class Actor(BaseModel):
             where = f" on ward {ward!r}" if ward and self.role in CLINICAL else ""
             raise AccessDenied(f"{self.name} ({self.role.value}) may not {action.replace('_', ' ')}"
                                f"{where}")
-
-
-def hash_password(password: str) -> str:
-    if len(password or "") < 12:
-        raise InputInvalid("a password needs at least 12 characters")
-    return _HASHER.hash(password)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
 
 
 def visible(actor: Actor, views: Iterable[Any]) -> list[Any]:

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine import service
-from engine.access import Actor, visible
 from engine.errors import AccessDenied
+from engine.knowledge.pack import RulePack
+from engine.models.people import Actor, visible
 from engine.models.record import DecisionRecord
-from engine.pack import RulePack
 from engine.store import RecordView, Store
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from engine.catalog import Citation
+from engine.knowledge.catalog import Citation
 from engine.models.vocab import Category, Context, Outcome, Role, ServiceType, Severity, Verdict
 
 RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
@@ -147,3 +147,9 @@ def context_code(rule_id: str) -> str:
 
 def severity_rank(severity: str) -> int:
     return ["out_of_scope", "blocker", "unresolved", "condition", "advisory"].index(severity)
+
+
+def is_relative_date(value: Any) -> bool:
+    """`{from: <date question>, plus_days: n}`: a date a remedy sets relative to another answer
+    (e.g. reassess capacity on the day of the assessment), so remedies never go stale."""
+    return isinstance(value, dict) and "from" in value and set(value) <= {"from", "plus_days"}

@@ -5,14 +5,16 @@ flags the record for review."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from engine.errors import InputInvalid
-from engine.pack import RulePack
-from engine.store import Store, audit
+from engine.knowledge.pack import RulePack
+from engine.service.deciding import decide_quickly, validate_assessment
+from engine.store import Database, Store, audit
 
 Progress = Callable[[int, int], None]
 BATCH = 500  # records re-evaluated per read, so memory stays flat however many are stored
@@ -60,8 +62,6 @@ def reevaluate(store: Store, pack: RulePack, by: str, role: str,
     ids = store.latest_ids()
     batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
     if workers > 1 and len(batches) > 1:
-        import multiprocessing
-
         ctx = multiprocessing.get_context("spawn")  # no fork of durable_rules' C state
         with ctx.Pool(workers, initializer=_worker_start, initargs=(store.db.url, pack)) as pool:
             results = pool.imap(_worker_batch, batches)
@@ -73,8 +73,6 @@ def reevaluate(store: Store, pack: RulePack, by: str, role: str,
 
 
 def _decide_batch(store: Store, pack: RulePack, batch: list[str], decide: Decide) -> list[tuple]:
-    from engine.service import validate_assessment
-
     out: list[tuple] = []
     for record_id, input_json, record_json in store.stored_decisions(batch):
         try:
@@ -107,14 +105,10 @@ _WORKER: dict[str, object] = {}
 
 
 def _worker_start(url: str, pack: RulePack) -> None:
-    from engine.store import Database
-
     _WORKER["store"], _WORKER["pack"] = Store(Database(url)), pack
 
 
 def _worker_batch(batch: list[str]) -> list[tuple]:
-    from engine.service import decide_quickly
-
     return _decide_batch(_WORKER["store"], _WORKER["pack"], batch, decide_quickly)  # type: ignore[arg-type]
 
 

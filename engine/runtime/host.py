@@ -20,8 +20,8 @@ from typing import Any
 
 from durable.engine import Host, MessageNotHandledException
 
-from engine.compiler import Action, Program
 from engine.errors import EngineFailure
+from engine.runtime.compiler import Action, Program
 
 MAX_ACTIONS = 10_000
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.facts import NA_PREFIX
-from engine.pack import RulePack, case_contexts, case_fact
-from engine.service import engine, program_for
+from engine.facts.schema import NA_PREFIX
+from engine.knowledge.pack import RulePack, case_contexts, case_fact
+from engine.runtime.programs import engine, program_for
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,3 @@ def run_rule_cases(pack: RulePack) -> list[CaseResult]:
                     actual = "passes"
                 out.append(CaseResult(rid, case.name or f"case {k + 1}", ctx, case.expect, actual))
     return out
-
-
-def coverage(pack: RulePack) -> dict[str, dict[str, int]]:
-    """Principle or area -> context -> number of rules serving it there."""
-    table = {t: {"procurement": 0, "individual_use": 0} for t in pack.catalogue.targets}
-    for loaded in pack.rules.values():
-        if loaded.rule.severity == "out_of_scope":
-            continue  # the scope rule names every principle but decides none of them
-        for target in loaded.rule.targets:
-            for ctx in loaded.rule.context:
-                table[target][ctx] += 1
-    return table
-
-
-def coverage_gaps(pack: RulePack) -> list[str]:
-    return [f"{t} has no rule in {ctx}" for t, row in coverage(pack).items()
-            for ctx, n in row.items() if n == 0]

@@ -7,7 +7,7 @@ import re
 from pydantic import ValidationError
 
 from engine.errors import Problem
-from engine.yamlio import Loc, YamlDocument
+from engine.knowledge.yamlio import Loc, YamlDocument
 
 
 def problems_from(

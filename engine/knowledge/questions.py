@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from engine.facts import FactSpec, fact_specs
-from engine.pack import RulePack
+from engine.facts.schema import FactSpec, fact_specs
+from engine.knowledge.pack import RulePack
 
 ABOUT = ("title", "assessed_on", "technology.", "service.", "patient.", "product.", "proposed_use.")
 

@@ -6,12 +6,11 @@ import copy
 import datetime as dt
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.facts import fact_specs
-
-if TYPE_CHECKING:  # pack imports this module to check `fix:` answers
-    from engine.pack import LoadedRule
+from engine.facts.schema import fact_specs
+from engine.knowledge.pack import LoadedRule
+from engine.knowledge.rulespec import is_relative_date
 
 # The assessment date is when the assessment was made, not something a remedy can change.
 NOT_REMEDIABLE = {"assessed_on"}
@@ -47,12 +46,6 @@ def fix_of(loaded: LoadedRule) -> dict[str, Any]:
 
 def first_passing(rule: Any) -> dict[str, Any]:
     return next((c.facts for c in rule.cases if c.expect == "passes"), {})
-
-
-def is_relative_date(value: Any) -> bool:
-    """`{from: <date question>, plus_days: n}`: a date a remedy sets relative to another answer
-    (e.g. reassess capacity on the day of the assessment), so remedies never go stale."""
-    return isinstance(value, dict) and "from" in value and set(value) <= {"from", "plus_days"}
 
 
 def _resolve(value: Any, lookup: Any) -> Any:

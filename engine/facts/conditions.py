@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.facts import NA_PREFIX, FactSpec, day_number
+from engine.facts.schema import NA_PREFIX, FactSpec, day_number
 
 Expr = dict[str, Any] | bool  # a durable_rules expression, or a constant
 TRUE: Expr = True

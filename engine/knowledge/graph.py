@@ -13,9 +13,10 @@ from typing import Any
 
 import networkx as nx
 
-from engine.conditions import Composite, Node, Predicate
-from engine.facts import fact_specs
-from engine.pack import RulePack
+from engine.facts.conditions import Composite, Node, Predicate
+from engine.facts.schema import fact_specs
+from engine.knowledge.coverage import coverage_gaps
+from engine.knowledge.pack import RulePack
 
 LAYERS = {"fact": 0, "rule": 1, "principle": 2, "area": 2, "policy": 3, "commitment": 3,
           "framework": 3, "outcome": 4}
@@ -95,8 +96,6 @@ def build_graph(pack: RulePack) -> nx.DiGraph:
 
 def graph_problems(pack: RulePack, g: nx.DiGraph | None = None) -> list[str]:
     """What `dtpa rules check` refuses: gaps, uncited rules, unknown facts, chaining cycles."""
-    from engine.ruletests import coverage_gaps
-
     g = g if g is not None else build_graph(pack)
     problems = list(coverage_gaps(pack))
     asked = set(fact_specs("procurement")) | set(fact_specs("individual_use"))

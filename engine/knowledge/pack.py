@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.catalog import Catalogue, load_catalogue
-from engine.conditions import (
+from engine.errors import Problem, RulesInvalid
+from engine.facts.conditions import (
     Compiled,
     ConditionError,
     Node,
@@ -22,12 +22,10 @@ from engine.conditions import (
     parse,
     split_for_durable,
 )
-from engine.errors import Problem, RulesInvalid
-from engine.facts import FactSpec, encode_answer, fact_specs
+from engine.facts.schema import FactSpec, encode_answer, fact_specs
 from engine.hashing import sha256_bytes
-from engine.models.vocab import Severity, Verdict
-from engine.remedies import is_relative_date
-from engine.rulespec import (
+from engine.knowledge.catalog import AREA_IDS, PRINCIPLE_IDS, Catalogue, load_catalogue
+from engine.knowledge.rulespec import (
     CONTEXT_CODES,
     DecisionPolicy,
     PackHeader,
@@ -36,11 +34,13 @@ from engine.rulespec import (
     Rule,
     RuleFile,
     context_code,
+    is_relative_date,
 )
-from engine.validation import problems_from
-from engine.yamlio import YamlDocument, YamlProblem, read_document
+from engine.knowledge.validation import problems_from
+from engine.knowledge.yamlio import YamlDocument, YamlProblem, read_document
+from engine.models.vocab import Severity, Verdict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PACK_FILE = "pack.yaml"
 POLICY_FILE = "decision_policy.yaml"
 PROFILE_DIR = "profiles"
@@ -358,8 +358,6 @@ def _check_policy(policy: DecisionPolicy, doc: YamlDocument, catalogue: Catalogu
 
 
 def _check_profile(profile: Profile, doc: YamlDocument, problems: list[Problem]) -> None:
-    from engine.catalog import AREA_IDS, PRINCIPLE_IDS
-
     for target in profile.condition_owners:
         if target not in (*PRINCIPLE_IDS, *AREA_IDS):
             problems.append(Problem(doc.path, doc.line_of(("profile", "condition_owners", target)),

@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.conditions import FALSE, TRUE, Expr, and_, split_for_durable
-from engine.pack import RulePack
+from engine.facts.conditions import FALSE, TRUE, Expr, and_, split_for_durable
+from engine.knowledge.pack import RulePack
 
 ActionKind = Literal["finding", "open", "verdict", "outcome", "catch"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from engine.models.record import DecisionRecord
-from engine.wording import (
+from engine.decide.wording import (
     CONTEXT_WORDS,
     FAVOURABLE,
     VERDICT_WORDS,
@@ -13,6 +12,7 @@ from engine.wording import (
     product_conditions_heading,
     product_source_words,
 )
+from engine.models.record import DecisionRecord
 
 WIDTH = 100
 

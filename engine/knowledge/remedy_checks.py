@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem
-from engine.facts import fact_specs
-from engine.pack import LoadedRule, RulePack
-from engine.remedies import NOT_REMEDIABLE, first_passing, fixed_paths
-from engine.yamlio import YamlDocument, YamlProblem, read_document
+from engine.facts.schema import fact_specs
+from engine.knowledge.pack import LoadedRule, RulePack
+from engine.knowledge.remedies import NOT_REMEDIABLE, first_passing, fixed_paths
+from engine.knowledge.yamlio import YamlDocument, YamlProblem, read_document
 
 
 def remedy_problems(pack: RulePack) -> list[str]:

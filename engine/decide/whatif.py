@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.knowledge.pack import RulePack
+from engine.knowledge.remedies import apply_to_assessment, fix_of, fixed_paths
 from engine.models.record import ChangeStep, DecisionRecord, Remedy
-from engine.pack import RulePack
-from engine.remedies import apply_to_assessment, fix_of, fixed_paths
 
 Evaluate = Callable[[dict[str, Any]], DecisionRecord]
 MAX_STEPS = 4

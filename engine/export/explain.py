@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.graph import build_graph, target_node
+from engine.decide.wording import FAVOURABLE, VERDICT_WORDS, outcome_line
+from engine.export.terminal import not_judged_text, product_source_text
+from engine.knowledge.graph import build_graph, target_node
+from engine.knowledge.pack import RulePack
 from engine.models.record import DecisionRecord
-from engine.pack import RulePack
-from engine.render import not_judged_text, product_source_text
-from engine.wording import FAVOURABLE, VERDICT_WORDS, outcome_line
 
 
 def _answer(assessment: BaseModel, path: str) -> str:

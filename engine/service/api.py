@@ -1,158 +1,25 @@
-"""The one public API. The CLI and the Streamlit UI call these functions and nothing deeper."""
+"""The one public API. The CLI and the Streamlit UI call these functions and nothing deeper:
+records, sign-off, exports and individual-use checks; deciding itself is in `deciding`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from engine.compiler import Program, compile_program
-from engine.decide import build_record, outcome_of, seal, verdict_map
-from engine.errors import InputInvalid, Problem
-from engine.facts import MAX_PROPERTIES, FactView, to_fact
-from engine.linking import ProductLink, link_product
-from engine.models.assessment import IndividualUseCheck, ProcurementAssessment
-from engine.models.record import DecisionRecord
-from engine.pack import RulePack, load_pack
-from engine.reevaluate import Progress, Report, reevaluate
-from engine.runtime import Engine, Raw
+from engine.errors import InputInvalid
+from engine.export.documents import bundle_pdf, conditions_csv, governance
+from engine.export.easyread import easy_read_pdf
+from engine.export.fhir import fhir_bundle
+from engine.export.pdf import audit_pdf
+from engine.knowledge.pack import RulePack
+from engine.models.assessment import AnyAssessment, IndividualUseCheck
+from engine.models.record import DecisionRecord, seal
+from engine.service.deciding import assess, decide_quickly, default_pack, evaluate, load_assessment
+from engine.service.linking import ProductLink, link_product
+from engine.service.reevaluate import Progress, Report, reevaluate
 from engine.store import Database, RecordView, Store, database_url
-from engine.validation import problems_from
-from engine.whatif import what_would_change
-from engine.yamlio import YamlDocument, YamlProblem, parse_text, read_document
-
-AnyAssessment = ProcurementAssessment | IndividualUseCheck
-
-# durable_rules keeps one C-level host per process: so does DTPA.
-_ENGINE = Engine()
-_PROGRAMS: dict[tuple[str, str], Program] = {}
-_PROGRAMS_LOCK = threading.Lock()
-
-
-def engine() -> Engine:
-    return _ENGINE
-
-
-def load_rules(rules_dir: Path | None = None, principles_dir: Path | None = None,
-               profile: str | Path | None = None) -> RulePack:
-    """Load and validate the catalogue, rules, decision policy and profile (RulesInvalid if not)."""
-    return load_pack(rules_dir, principles_dir, profile)
-
-
-def program_for(pack: RulePack, context: str) -> Program:
-    """The compiled, registered ruleset for a context; built once per pack content hash."""
-    key = (pack.hash, context)
-    with _PROGRAMS_LOCK:
-        program = _PROGRAMS.get(key)
-        if program is None:
-            program = compile_program(pack, context)
-            info = {lr.rule.id: (lr.rule.severity, lr.rule.targets) for lr in pack.rules_for(context)}
-            _ENGINE.ensure(program, info)
-            _PROGRAMS[key] = program
-    return program
-
-
-def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
-    """A case-study file wraps its assessment with the expected outcome."""
-    if isinstance(data, dict) and "assessment" in data and "expected" in data:
-        return data["assessment"], ("assessment",)
-    return data, ()
-
-
-def validate_assessment(data: Any, doc: YamlDocument | None = None) -> AnyAssessment:
-    """Validate an assessment mapping; InputInvalid lists each bad field (with its line)."""
-    doc = doc or YamlDocument("<input>", data, {})
-    data, base = _unwrap(data)
-    if not isinstance(data, dict):
-        raise InputInvalid("The assessment must be a mapping of sections and answers.",
-                           [Problem(doc.path, doc.line_of(base), "expected a mapping")])
-    if data.get("context") not in ("procurement", "individual_use"):
-        raise InputInvalid(
-            "The assessment does not say its context.",
-            [Problem(doc.path, doc.line_of((*base, "context")),
-                     "`context:` must be `procurement` or `individual_use`")])
-    model = ProcurementAssessment if data["context"] == "procurement" else IndividualUseCheck
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from(exc, doc, base)
-        raise InputInvalid(f"The assessment has {len(problems)} invalid field(s).", problems) from None
-
-
-def load_assessment(path: Path) -> AnyAssessment:
-    """Read a YAML or JSON assessment (or case-study) file and validate it."""
-    try:
-        doc = read_document(Path(path))
-    except YamlProblem as exc:
-        raise InputInvalid("The assessment file cannot be read.", [exc.problem]) from None
-    return validate_assessment(doc.data, doc)
-
-
-def parse_assessment(text: str, name: str = "<input>") -> AnyAssessment:
-    try:
-        doc = parse_text(text, name)
-    except YamlProblem as exc:
-        raise InputInvalid("The assessment cannot be read.", [exc.problem]) from None
-    return validate_assessment(doc.data, doc)
-
-
-def _run(assessment: AnyAssessment, pack: RulePack) -> tuple[FactView, Program, Raw]:
-    """The assessment as a fact, through durable_rules and the decision policy."""
-    view = to_fact(assessment)
-    if len(view.fact) > MAX_PROPERTIES:
-        raise InputInvalid(f"The assessment has {len(view.fact)} answers once flattened; "
-                           f"the engine accepts at most {MAX_PROPERTIES}.")
-    program = program_for(pack, assessment.context)
-    return view, program, _ENGINE.evaluate(program, view.fact)
-
-
-def evaluate(assessment: AnyAssessment, pack: RulePack | None = None,
-             now: dt.datetime | None = None) -> DecisionRecord:
-    """One evaluation: the record without "what would change this decision" (used for
-    counterfactuals and the web form)."""
-    pack = pack or default_pack()
-    view, program, raw = _run(assessment, pack)
-    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return build_record(pack, assessment, view, raw, program.ruleset, now)
-
-
-def decide_quickly(assessment: AnyAssessment,
-                   pack: RulePack | None = None) -> tuple[str, dict[str, str], list[str]]:
-    """Outcome, verdict per principle and rules fired, without building the whole record
-    (re-evaluation only needs to know whether a decision would change)."""
-    pack = pack or default_pack()
-    view, _, raw = _run(assessment, pack)
-    return (outcome_of(pack, raw)["outcome"],
-            {t: v[0] for t, v in verdict_map(pack, raw, view).items()}, raw.fired)
-
-
-def assess(assessment: AnyAssessment, pack: RulePack | None = None,
-           now: dt.datetime | None = None) -> DecisionRecord:
-    """Evaluate an assessment and return its sealed decision record, including the smallest
-    remedies that would improve the outcome, each proven by re-evaluation."""
-    pack = pack or default_pack()
-    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    record = evaluate(assessment, pack, now)
-    steps, stuck = what_would_change(assessment.model_dump(mode="json", exclude_none=True), record,
-                                     pack, lambda data: evaluate(validate_assessment(data), pack, now))
-    if not steps and not stuck:
-        return record
-    return seal(record.model_copy(update={"what_would_change": steps, "what_would_not_change": stuck}))
-
-
-_DEFAULT: dict[str, RulePack] = {}
-
-
-def default_pack() -> RulePack:
-    """The pack from the repository's own folders, loaded once per process."""
-    if "pack" not in _DEFAULT:
-        _DEFAULT["pack"] = load_pack()
-    return _DEFAULT["pack"]
-
 
 # --- records: the store and the governance around each decision -------------------------------
 
@@ -191,7 +58,7 @@ def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePac
                       progress, workers)
 
 
-CASE_STUDIES = Path(__file__).resolve().parent.parent / "case_studies"
+CASE_STUDIES = Path(__file__).resolve().parent.parent.parent / "case_studies"
 SEEDER = ("DTPA case-study library", "administrator")
 
 
@@ -216,10 +83,6 @@ EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "json": ".json", "
 def render_export(record: DecisionRecord, kind: str, gov=None,
                   assessment: dict[str, Any] | None = None) -> bytes:
     """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle."""
-    from engine.export.easyread import easy_read_pdf
-    from engine.export.fhir import fhir_bundle
-    from engine.export.pdf import audit_pdf
-
     if kind == "pdf":
         return audit_pdf(record, gov)
     if kind == "easy-read":
@@ -236,8 +99,6 @@ def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None =
     """Export a stored record (with its sign-offs, overrides and audit trail). The export is an
     audit event; a caller that prepares a file before the person asks for it (a web download
     button) passes audit=False and records the event when it is taken (`store.record_export`)."""
-    from engine.export.documents import governance
-
     store = store or open_store()
     view = store.get(ref)
     data = render_export(view.record, kind, governance(view, store, default_pack().profile),
@@ -265,8 +126,6 @@ def select_records(store: Store, product: str | None = None, ward: str | None = 
 def export_bundle(views: list[RecordView], title: str, by: str, role: str, store: Store,
                   progress=None) -> tuple[bytes, str]:
     """A bundle PDF of many records and the CSV of their open conditions; each export audited."""
-    from engine.export.documents import bundle_pdf, conditions_csv
-
     profile = default_pack().profile
     pdf = bundle_pdf(views, store, profile, title, progress)
     for v in views:
