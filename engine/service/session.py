@@ -93,3 +93,37 @@ class Access:
     def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
         self.actor.require("manage_users")
         self.store.add_user(username, name, role, wards, password)
+
+    def users(self) -> list[Any]:
+        self.actor.require("manage_users")
+        return self.store.users()
+
+    def history(self, ref: str) -> tuple[list[Any], list[Any]]:
+        """A record's versions and audit events, if this person may see the record."""
+        self.read(ref)
+        return self.store.history(ref)
+
+    def due(self, within_days: int) -> list[tuple[RecordView, str]]:
+        """Reviews due, overdue or flagged, among the records this person may see."""
+        return [(v, why) for v, why in self.store.due(within_days)
+                if self.actor.may(f"read_{v.row.context}", v.row.ward)]
+
+    def record_export(self, ref: str, kind: str) -> None:
+        """An export prepared earlier (audit=False) is taken: the audit event names the person."""
+        view = self.read(ref)
+        self.actor.require(f"export_{view.row.context}", view.row.ward)
+        self.store.record_export(view.row.id, self.actor.name, self.actor.role.value, kind)
+
+    def save_draft(self, name: str, context: str, data: dict[str, Any]) -> None:
+        self.actor.require(f"save_{context}", self.actor.wards[0] if self.actor.wards else None)
+        self.store.save_draft(name, context, data, self.actor.username)
+
+    def drafts(self, context: str | None = None) -> list[Any]:
+        self.actor.require(f"save_{context}" if context else "read_procurement",
+                           self.actor.wards[0] if self.actor.wards else None)
+        return self.store.drafts(context)
+
+    def draft(self, name: str) -> Any:
+        row = self.store.draft(name)
+        self.actor.require(f"save_{row.context}", self.actor.wards[0] if self.actor.wards else None)
+        return row
