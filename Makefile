@@ -28,6 +28,7 @@ run: $(STAMP)
 test: $(STAMP)
 	scripts/system-deps.sh
 	$(BIN)/ruff check engine ui tests bench
+	PYTHONPATH=. $(BIN)/lint-imports
 	$(BIN)/dtpa rules check
 	scripts/with-postgres.sh $(BIN)/pytest
 

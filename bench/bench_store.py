@@ -24,7 +24,7 @@ from engine.store import Database, Store  # noqa: E402
 
 
 def run(name: str, url: str, n: int) -> None:
-    store = Store(Database(url), required_roles=service.api._required_roles)
+    store = Store(Database(url), required_roles=service.api.signoff_roles(service.default_pack()))
     cases = [c for c in (service.load_assessment(p)
                          for p in sorted((ROOT / "case_studies").glob("*.yaml")))
              if c.context == "procurement"]

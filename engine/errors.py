@@ -75,3 +75,10 @@ class AccessDenied(DTPAError):
     """The person's role (or ward) does not allow this."""
 
     hint = "Ask an administrator if you need this access; the refusal was not recorded as an action."
+
+
+class NotSignedIn(AccessDenied):
+    """No signed-in account, or its token is unknown, expired or revoked."""
+
+    hint = ("Sign in with `dtpa login USERNAME`, or set DTPA_TOKEN to a token from "
+            "`dtpa token create`.")

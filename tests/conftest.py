@@ -7,9 +7,18 @@ import pytest
 
 from engine import service
 from engine.knowledge.pack import RulePack, load_pack
+from engine.service import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_STUDIES = sorted((ROOT / "case_studies").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _cli_sign_in_is_private(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real config folder's token, or signs in through a token it
+    did not make: `dtpa login` writes into a fresh folder, and DTPA_TOKEN starts unset."""
+    monkeypatch.setenv("DTPA_CONFIG_DIR", str(tmp_path_factory.mktemp("dtpa-config")))
+    monkeypatch.delenv("DTPA_TOKEN", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +87,7 @@ def store_url(request, tmp_path) -> str:
 def store(store_url):
     from engine.store import Database, Store
 
-    st = Store(Database(store_url), required_roles=service.api._required_roles)
+    st = Store(Database(store_url), required_roles=service.api.signoff_roles(service.default_pack()))
     yield st
     st.db.dispose()
 
@@ -103,3 +112,15 @@ def individual_for(product_ref: str, name: str = "vbm-adult-consents-night-use.y
         else:
             data[path] = value
     return service.validate_assessment(data)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def cli_token(store, role: str, wards: list[str] | None = None, username: str | None = None) -> str:
+    """A new account of that role, signed in: its token, for `CliRunner().invoke(...,
+    env={"DTPA_TOKEN": token})`. `store` is a Store or a database URL."""
+    store = service.open_store(store) if isinstance(store, str) else store
+    username = username or role.replace("_", "-")
+    store.add_user(username, f"Person {role}", role, wards or [], PASSWORD)
+    return accounts.sign_in(store, username, PASSWORD).token

@@ -135,6 +135,13 @@ def test_users_from_the_command_line(store_url):
     from engine.cli import app
 
     runner = CliRunner()
+    first = runner.invoke(app, ["users", "add", "admin", "--name", "Ada Admin", "--role",
+                                "administrator", "--password-stdin", "--db", store_url],
+                          input=PASSWORD + "\n")
+    assert first.exit_code == 0, first.output
+    signed_in = runner.invoke(app, ["login", "admin", "--password-stdin", "--db", store_url],
+                              input=PASSWORD + "\n")
+    assert signed_in.exit_code == 0, signed_in.output
     made = runner.invoke(app, ["users", "add", "sam.patel", "--name", "Sam Patel", "--role", "dpo",
                                "--password-stdin", "--db", store_url], input=PASSWORD + "\n")
     assert made.exit_code == 0, made.output

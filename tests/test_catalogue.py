@@ -5,15 +5,15 @@ from pathlib import Path
 import pytest
 
 from engine.errors import RulesInvalid
-from engine.knowledge.catalog import AREA_IDS, COMMITMENT_IDS, PRINCIPLE_IDS, load_catalogue
+from engine.knowledge.catalog import COMMITMENT_IDS, load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_catalogue_has_every_principle_area_and_commitment():
     cat = load_catalogue(ROOT / "principles")
-    assert tuple(cat.principles) == PRINCIPLE_IDS
-    assert tuple(cat.areas) == AREA_IDS
+    assert tuple(cat.principles) == ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
+    assert tuple(cat.areas) == ("DP", "POL", "TRN", "REC")
     assert tuple(cat.commitments) == COMMITMENT_IDS
     assert cat.principles["P2"].title.lower().startswith("consent and capacity")
     assert cat.scope.excluded_categories == [
@@ -54,11 +54,28 @@ def test_missing_principle_is_reported(pack_copy):
     _, principles = pack_copy
     path = principles / "principles.yaml"
     text = path.read_text()
-    cut = text.index("- id: P8")
-    path.write_text(text[:cut])
+    path.write_text(text[:text.index("- id: P5")] + text[text.index("- id: P6"):])
     with pytest.raises(RulesInvalid) as err:
         load_catalogue(principles)
-    assert "missing entries: P8" in str(err.value)
+    assert "missing entries: P5" in str(err.value)
+
+
+def test_principles_and_areas_come_from_the_catalogue(pack_copy):
+    """A principle the catalogue adds is one rules may serve; one it lacks, they may not."""
+    from engine.knowledge.pack import load_pack
+
+    rules, principles = pack_copy
+    path = principles / "principles.yaml"
+    text = path.read_text()
+    p8 = text[text.index("  - id: P8"):]
+    path.write_text(text.rstrip("\n") + "\n" + p8.replace("- id: P8", "- id: P9", 1))
+    assert "P9" in load_catalogue(principles).targets
+    rule = rules / "p8_outcomes.yaml"
+    rule.write_text(rule.read_text().replace("principles: [P8]", "principles: [P8, P9]", 1))
+    assert load_pack(rules, principles).catalogue.principles["P9"]
+    rule.write_text(rule.read_text().replace("principles: [P8, P9]", "principles: [P8, P10]", 1))
+    with pytest.raises(RulesInvalid, match="principles: 'P10' is not a principle in the catalogue"):
+        load_pack(rules, principles)
 
 
 def test_bad_provenance_is_reported_with_line(pack_copy):

@@ -1,15 +1,22 @@
-"""The command line: readable decisions, JSON records, and exit codes 0 / 1 / 2."""
+"""The command line: readable decisions, JSON records for scripts, exit codes, and the README as
+its reference."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
+import typer
+from pydantic_settings import BaseSettings
 from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.models.record import DecisionRecord
+from tests.conftest import cli_token
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "case_studies"
@@ -90,3 +97,70 @@ def test_schema_command_writes_the_published_schemas(tmp_path):
     for path in (ROOT / "docs" / "schemas").glob("*.json"):
         assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), \
             f"{path.name} is stale: run `make schemas`"
+
+
+# --- exit codes, JSON for scripts, and the README as the reference --------------------------
+
+
+def test_an_unreadable_input_is_an_input_error_never_a_traceback(tmp_path):
+    for path in (tmp_path / "missing.yaml", tmp_path):
+        result = runner.invoke(app, ["assess", str(path)])
+        assert result.exit_code == 1, (path, result.output)
+        assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
+    for args in (["assess", str(CASES / "feedback-kiosk.yaml"), "--no-such-option"],
+                 ["no-such-command"], ["records", "no-such-command"], [], ["--no-such-option"]):
+        assert runner.invoke(app, args).exit_code == 1, args
+
+
+def test_assess_save_json_says_where_the_record_is_stored(tmp_path):
+    url = f"sqlite:///{tmp_path / 'dtpa.sqlite'}"
+    chair = {"DTPA_TOKEN": cli_token(url, "panel_chair")}
+    saved = runner.invoke(app, ["assess", str(CASES / "vbm-individual-decision.yaml"), "--save",
+                                "--json", "--db", url], env=chair)
+    assert saved.exit_code == 0, saved.output
+    out = json.loads(saved.stdout)
+    stored, record = out["stored"], DecisionRecord.model_validate(out["record"])
+    assert stored["id"] == f"{stored['key']}@{stored['version']}" and stored["version"] == 1
+    assert (stored["saved_by"], stored["role"]) == ("Person panel_chair", "panel_chair")
+    assert stored["status"].startswith("awaiting sign-off")
+    listed = json.loads(runner.invoke(app, ["records", "list", "--json", "--db", url],
+                                      env=chair).stdout)
+    assert [(r["id"], r["outcome"]) for r in listed] == [(stored["id"], record.outcome)]
+    due = runner.invoke(app, ["records", "due", "--within", "4000d", "--json", "--db", url],
+                        env=chair)
+    assert [r["id"] for r in json.loads(due.stdout)] == [stored["id"]]
+    assert "review" in json.loads(due.stdout)[0]["reason"]
+
+
+def _commands(command, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every command's full name ("records list"), walking the groups."""
+    if hasattr(command, "commands"):
+        return [c for name, sub in command.commands.items() for c in _commands(sub, (*prefix, name))]
+    return [" ".join(prefix)]
+
+
+def _environment_variables() -> set[str]:
+    """Every DTPA_* variable engine/ reads: directly, or as a field of a pydantic-settings class."""
+    names: set[str] = set()
+    for path in (ROOT / "engine").rglob("*.py"):
+        names |= set(re.findall(r"""(?:environ(?:\.get)?[\[(]|getenv\()\s*["'](DTPA_\w+)["']""",
+                                path.read_text(encoding="utf-8")))
+    if importlib.util.find_spec("engine.settings") is not None:
+        module = importlib.import_module("engine.settings")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseSettings) and value is not BaseSettings:
+                prefix = value.model_config.get("env_prefix", "")
+                for name, field in value.model_fields.items():
+                    alias = field.validation_alias if isinstance(field.validation_alias, str) else None
+                    names.add((alias or f"{prefix}{name}").upper())
+    return names
+
+
+def test_the_readme_documents_every_command_and_environment_variable():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = _commands(typer.main.get_command(app))
+    assert "login" in commands and "token create" in commands and "records due" in commands
+    assert [c for c in commands if f"dtpa {c}" not in readme] == []
+    variables = _environment_variables()
+    assert {"DTPA_DATABASE_URL", "DTPA_TOKEN", "DTPA_CONFIG_DIR"} <= variables
+    assert sorted(v for v in variables if f"`{v}`" not in readme) == []

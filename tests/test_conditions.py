@@ -3,15 +3,16 @@ against a plain-Python reading of the same conditions on generated answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from engine.facts.conditions import Composite, ConditionError, Predicate, compile_node, parse
 from engine.facts.schema import NA_PREFIX, fact_specs
-from engine.knowledge.pack import case_fact, load_pack
+from engine.knowledge.pack import RulePack, case_fact, load_pack
 from engine.runtime.programs import engine, program_for
 
 PACK = load_pack()
@@ -145,13 +146,49 @@ def ref_eval(node, answers) -> str:
     return "T" if ok else "F"
 
 
+_NEGATED: dict[str, RulePack] = {}
+
+
+def negated(pack: RulePack) -> RulePack:
+    """The same pack with every rule's condition wrapped in `not`. Compiling `not` swaps holds and
+    fails, so this pack's findings are the rules whose condition *fails*: durable_rules itself then
+    reports all three values, instead of "fails" being inferred from "neither fired nor unknown"."""
+    if pack.hash not in _NEGATED:
+        rules = {rid: dataclasses.replace(lr, nodes={c: Composite("not", (n,))
+                                                     for c, n in lr.nodes.items()})
+                 for rid, lr in pack.rules.items()}
+        _NEGATED[pack.hash] = dataclasses.replace(pack, rules=rules, policy_rules=[],
+                                                  hash=f"not-{pack.hash}")
+    return _NEGATED[pack.hash]
+
+
+def engine_reading(pack: RulePack, context: str, answers: dict) -> dict[str, str]:
+    """durable_rules' value for each rule: T the rule fired, U it is an open question, F its negation
+    fired, N none of them (not applicable). Two at once (a contradiction) reads as both, e.g. "TF";
+    "!" is added when the rule and its negation disagree on whether it is unknown."""
+    fact = case_fact(context, answers)
+    raw = engine().evaluate(program_for(pack, context), fact)
+    neg = engine().evaluate(program_for(negated(pack), context), fact)
+    out = {}
+    for loaded in pack.rules_for(context):
+        rid = loaded.rule.id
+        hits = (("T", rid in raw.fired), ("U", rid in raw.unknown), ("F", rid in neg.fired))
+        out[rid] = ("".join(v for v, hit in hits if hit) or "N") + (
+            "!" if (rid in raw.unknown) != (rid in neg.unknown) else "")
+    return out
+
+
+def disagreements(context: str, answers: dict, reader=None, pack: RulePack = PACK) -> list:
+    """(rule, plain-Python value, durable_rules value) for every rule where the two differ."""
+    reader = reader or ref_eval
+    got = engine_reading(pack, context, answers)
+    return [(rid, want, got[rid]) for rid, want in
+            ((lr.rule.id, reader(lr.nodes[context], answers)) for lr in pack.rules_for(context))
+            if got[rid] != want]
+
+
 def _agrees(context, answers):
-    raw = engine().evaluate(program_for(PACK, context), case_fact(context, answers))
-    for loaded in PACK.rules_for(context):
-        expected = ref_eval(loaded.nodes[context], answers)
-        got = ("T" if loaded.rule.id in raw.fired else "U" if loaded.rule.id in raw.unknown
-               else expected if expected in "FN" else "F/N")
-        assert got == expected, (loaded.rule.id, answers)
+    assert disagreements(context, answers) == [], answers
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
@@ -164,6 +201,65 @@ def test_durable_rules_agrees_with_a_plain_python_reading_procurement(answers):
 @given(answers=assessments("individual_use"))
 def test_durable_rules_agrees_with_a_plain_python_reading_individual(answers):
     _agrees("individual_use", answers)
+
+
+# The comparison can fail: a wrong plain-Python reading, or a wrong compiled operator, is caught.
+
+SEARCH = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+
+
+def _counterexample(context, **kwargs) -> list:
+    answers = find(assessments(context), lambda a: bool(disagreements(context, a, **kwargs)),
+                   settings=SEARCH)
+    return disagreements(context, answers, **kwargs)
+
+
+def test_the_comparison_catches_a_reader_that_takes_fails_for_not_applicable():
+    """The old comparison copied the expected value whenever nothing fired: this reader passed it."""
+    def mistaken(node, answers):
+        value = ref_eval(node, answers)
+        return "N" if value == "F" else value
+
+    found = _counterexample("procurement", reader=mistaken)
+    assert found and {(want, got) for _, want, got in found} == {("N", "F")}
+
+
+def test_the_comparison_catches_a_reader_that_takes_not_applicable_for_fails():
+    def mistaken(node, answers):
+        value = ref_eval(node, answers)
+        return "F" if value == "N" else value
+
+    found = _counterexample("individual_use", reader=mistaken)
+    assert found and {(want, got) for _, want, got in found} == {("F", "N")}
+
+
+def test_the_comparison_catches_a_miscompiled_operator(monkeypatch):
+    """`one_of` failing when *any* value differs (instead of every value) is a classic slip; the
+    compiled pack with that slip disagrees with the plain-Python reading."""
+    import engine.facts.conditions as conditions
+
+    right = conditions._compile_predicate
+
+    def slipped(p):
+        c = right(p)
+        if p.op != "one_of":
+            return c
+        return conditions.Compiled(c.holds, conditions.or_(*({"$neq": {p.fact: v}} for v in p.values)),
+                                   c.unknown)
+
+    monkeypatch.setattr(conditions, "_compile_predicate", slipped)
+    mutant = dataclasses.replace(PACK, rules={rid: dataclasses.replace(lr)
+                                              for rid, lr in PACK.rules.items()},
+                                 hash=f"one-of-slip-{PACK.hash}")  # recompiled, own ruleset
+    found = _counterexample("procurement", pack=mutant)
+
+    def ops(node):
+        return {node.op} | (set().union(*map(ops, node.children)) if isinstance(node, Composite)
+                            else set())
+
+    uses_one_of = {rid for rid, lr in PACK.rules.items()
+                   if "procurement" in lr.nodes and "one_of" in ops(lr.nodes["procurement"])}
+    assert found and {rid for rid, _, _ in found} <= uses_one_of, found
 
 
 def test_not_applicable_answers_are_kept_out_of_the_fact():

@@ -25,7 +25,7 @@ from engine.export.easyread import easy_read_pdf
 from engine.export.pdf import ATTACHMENT, HASH_KEY, audit_pdf
 from engine.export.verify import verify_pdf
 from engine.models.record import RECORD_SCHEMA_VERSION
-from tests.conftest import ALL_ATTESTATIONS, load_case
+from tests.conftest import ALL_ATTESTATIONS, cli_token, load_case
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -227,9 +227,9 @@ def test_verify_pdf_against_the_store_and_after_tampering(store, tmp_path):
 
 def test_bundle_pdf_and_conditions_csv(store, tmp_path, store_url):
     service.seed_case_studies(store)
+    dpo = {"DTPA_TOKEN": cli_token(store, "dpo")}
     result = runner.invoke(app, ["export", "--bundle", "--product", "Contactless", "--out-dir",
-                                 str(tmp_path), "--db", store_url, "--by", "Sam Patel",
-                                 "--role", "dpo"])
+                                 str(tmp_path), "--db", store_url], env=dpo)
     assert result.exit_code == 0, result.output
     pdf = (tmp_path / "dtpa-bundle.pdf").read_bytes()
     reader = PdfReader(io.BytesIO(pdf))
@@ -246,5 +246,5 @@ def test_bundle_pdf_and_conditions_csv(store, tmp_path, store_url):
     assert rows and all("Contactless bedroom monitor" in r for r in rows)
     render_first_page(pdf, "bundle")
     none = runner.invoke(app, ["export", "--bundle", "--product", "Nothing like this",
-                               "--db", store_url, "--out-dir", str(tmp_path)])
+                               "--db", store_url, "--out-dir", str(tmp_path)], env=dpo)
     assert none.exit_code == 1 and "no stored records match" in none.stderr

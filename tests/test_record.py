@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 
 from engine import service
-from engine.hashing import sha256_of
+from engine.hashing import RFC8785, digest
 from engine.models.record import RECORD_SCHEMA_VERSION, seal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +38,10 @@ def test_record_names_pack_profile_input_and_rules():
     assert record.rule_pack.hash == pack.hash and record.rule_pack.version == pack.header.version
     assert record.rule_pack.profile == "national-default"
     assert record.trace.ruleset == f"individual_use@{pack.hash[:12]}"
-    assert record.input_hash == sha256_of(
+    assert record.hash_scheme == RFC8785
+    assert record.input_hash == digest(
         service.load_assessment(ROOT / "case_studies" / "vbm-adult-consents-night-use.yaml")
-        .model_dump(mode="json"))
+        .model_dump(mode="json"), RFC8785)
     assert record.relies_on == "vbm-individual-decision"
     assert record.trace.rules_evaluated == len(pack.rules_for("individual_use"))
 

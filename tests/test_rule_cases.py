@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.knowledge.conventions import case_fact
 from engine.knowledge.coverage import coverage_gaps
-from engine.knowledge.pack import case_fact, load_pack
+from engine.knowledge.lock import lock_problem
+from engine.knowledge.pack import load_pack
 from engine.runtime.cases import run_rule_cases
 from engine.runtime.programs import engine, program_for
 
@@ -93,14 +95,10 @@ def test_no_remedy_changes_what_the_product_the_service_or_the_patient_is():
 def test_the_rule_pack_version_follows_its_content():
     # A change to rules, policy or catalogue changes decisions: it needs a new version (and a
     # CHANGELOG entry) before `dtpa rules lock` records it.
-    from engine.knowledge.pack import lock_problem
-
     assert lock_problem(PACK) is None
 
 
 def test_a_change_without_a_version_bump_is_caught(pack_copy):
-    from engine.knowledge.pack import lock_problem
-
     rules, principles = pack_copy
     path = rules / "p6_safety.yaml"
     path.write_text(path.read_text().replace("severity: condition", "severity: advisory", 1))

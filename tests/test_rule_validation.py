@@ -71,7 +71,7 @@ def test_citation_of_a_principle_only_is_not_enough(pack_copy):
 
 def test_unknown_principle(pack_copy):
     msg = errors_for(pack_copy, GOOD.replace("principles: [P3]", "principles: [P3, P9]"))
-    assert "zz_test.yaml:4 P3-PRO-901: principles.1: Input should be" in msg
+    assert "zz_test.yaml:4 P3-PRO-901: principles: 'P9' is not a principle in the catalogue" in msg
 
 
 def test_unknown_fact_suggests_the_right_one(pack_copy):

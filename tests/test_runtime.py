@@ -12,9 +12,9 @@ from engine import service
 from engine.errors import EngineFailure
 from engine.facts.schema import to_fact
 from engine.knowledge.pack import load_pack
+from engine.runtime import host as runtime
 from engine.runtime.compiler import Action, Program, compile_program
 from engine.runtime.host import Engine
-from engine.runtime import host as runtime
 from tests.conftest import CASE_STUDIES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from engine import service
 from engine.cli import app
 from engine.errors import StoreUnavailable
 from engine.store import Database, Store
-from tests.conftest import ALL_ATTESTATIONS, load_case
+from tests.conftest import ALL_ATTESTATIONS, cli_token, load_case
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -92,18 +92,35 @@ def test_a_deleted_record_and_an_edited_sign_off_are_named(store):
 
 def test_cli_audit_verify_exits_non_zero_on_tampering(store, store_url):
     populated(store)
-    ok = runner.invoke(app, ["audit", "verify", "--db", store_url])
+    auditor = {"DTPA_TOKEN": cli_token(store, "auditor")}
+    ok = runner.invoke(app, ["audit", "verify", "--db", store_url], env=auditor)
     assert ok.exit_code == 0 and "Audit chain intact: 4 events, 2 records verified" in ok.output
     raw(store, "DELETE FROM audit_events WHERE seq = 4")
-    bad = runner.invoke(app, ["audit", "verify", "--db", store_url])
+    bad = runner.invoke(app, ["audit", "verify", "--db", store_url], env=auditor)
     assert bad.exit_code == 5
     assert "TAMPERED: record" in bad.output and "FAILED" in bad.stderr
 
 
 SAVER = """
 import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from engine import service
 from engine.store import Database, Store
+
+if len(sys.argv) > 5:
+    # The fault, injected from outside DTPA: each save announces itself by creating the file
+    # named, then waits inside its open transaction (all flushed, nothing committed), to be
+    # killed there.
+    @event.listens_for(Session, "before_commit")
+    def _hold(session):
+        Path(sys.argv[5]).touch()
+        time.sleep(120)
+
 store = Store(Database(sys.argv[1]))
 assessment = service.load_assessment(sys.argv[2])
 for i in range(int(sys.argv[3])):
@@ -126,10 +143,9 @@ def test_two_writers_at_once_lose_nothing(store, store_url):
 
 def test_a_process_killed_mid_save_leaves_no_half_record(store, store_url, tmp_path):
     marker = tmp_path / "holding"
-    env = {**os.environ, "DTPA_FAULT_HOLD_SAVE": str(marker)}
     case = str(ROOT / "case_studies" / "feedback-kiosk.yaml")
-    proc = subprocess.Popen([sys.executable, "-c", SAVER, store_url, case, "1", "9"], cwd=ROOT,
-                            env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", SAVER, store_url, case, "1", "9", str(marker)],
+                            cwd=ROOT, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()[1].decode()
@@ -176,18 +192,19 @@ def test_unknown_record_from_the_cli(store_url):
 
 def test_cli_journey_save_sign_override_history(store_url):
     case = str(ROOT / "case_studies" / "vbm-individual-decision.yaml")
-    saved = runner.invoke(app, ["assess", case, "--save", "--by", "Dr Ada Obi", "--role",
-                                "panel_chair", "--db", store_url])
+    chair = {"DTPA_TOKEN": cli_token(store_url, "panel_chair")}
+    saved = runner.invoke(app, ["assess", case, "--save", "--db", store_url], env=chair)
     assert saved.exit_code == 0, saved.output
     ref = re.search(r"Record (PRO-[0-9a-f]{8}@1) ", saved.output).group(1)
     for role in ("panel_chair", "dpo", "clinical_safety_officer", "lived_experience_representative"):
-        signed = runner.invoke(app, ["sign", ref, "--by", f"Person {role}", "--role", role,
-                                     "--attest", "all", "--db", store_url])
+        token = chair["DTPA_TOKEN"] if role == "panel_chair" else cli_token(store_url, role)
+        signed = runner.invoke(app, ["sign", ref, "--attest", "all", "--db", store_url],
+                               env={"DTPA_TOKEN": token})
         assert signed.exit_code == 0, signed.output
     assert "Status: approved" in signed.output
-    over = runner.invoke(app, ["override", ref, "--target", "P7", "--to", "met", "--by",
-                               "Dr Ada Obi", "--role", "panel_chair", "--reason",
-                               "Independent evidence arrived after the assessment", "--db", store_url])
+    over = runner.invoke(app, ["override", ref, "--target", "P7", "--to", "met", "--reason",
+                               "Independent evidence arrived after the assessment", "--db", store_url],
+                         env=chair)
     assert over.exit_code == 0, over.output
     shown = runner.invoke(app, ["records", "show", ref, "--db", store_url])
     assert "P7: engine said met_with_conditions" in shown.output

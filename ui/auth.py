@@ -12,6 +12,8 @@ from engine.models.vocab import Role
 from engine.service.session import Access
 from ui.common import pack, pretty, store
 
+FIRST_ADMIN_VIA = "web form"  # recorded in the audit event of the first administrator
+
 
 def _oidc_configured() -> bool:
     try:
@@ -27,7 +29,7 @@ def gate() -> None:
     st.title("DTPA: digital technology principles assessment")
     if _oidc_configured():
         _oidc()
-    elif not store().users():
+    elif Access.needs_first_administrator(store()):
         _first_administrator()
     else:
         _local_sign_in()
@@ -42,7 +44,7 @@ def _local_sign_in() -> None:
                                  autocomplete="current-password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                st.session_state["actor"] = store().authenticate(username.strip(), password)
+                st.session_state["actor"] = Access.sign_in(username, password, store()).actor
                 st.rerun()
             except DTPAError as exc:
                 st.error(exc.message)
@@ -63,8 +65,8 @@ def _first_administrator() -> None:
                 st.error("The two passwords differ.")
                 return
             try:
-                store().add_user(username.strip(), name, "administrator", [], password)
-                st.session_state["actor"] = store().authenticate(username.strip(), password)
+                st.session_state["actor"] = Access.first_administrator(
+                    username, name, password, via=FIRST_ADMIN_VIA, store=store()).actor
                 st.rerun()
             except DTPAError as exc:
                 st.error(exc.message)
@@ -78,13 +80,11 @@ def _oidc() -> None:
             st.login()
         return
     email = str(user.get("email") or "")
-    account = next((u for u in store().users() if u.username == email and u.active), None)
-    if account is None:
-        st.error(f"{email} has no DTPA account yet: ask an administrator to add one "
-                 f"(username = your e-mail address).")
+    try:
+        st.session_state["actor"] = Access.for_account(email, store()).actor
+    except DTPAError as exc:
+        st.error(exc.message)
         return
-    st.session_state["actor"] = Actor(username=account.username, name=account.name,
-                                      role=account.role, wards=account.wards)
     st.rerun()
 
 
@@ -95,7 +95,7 @@ def current() -> Access:
         st.markdown(f"**{actor.name}**  \n{pretty(actor.role.value)}"
                     + (f"  \n{', '.join(actor.wards)}" if actor.wards else ""))
         if st.button("Sign out", key="sign_out"):
-            del st.session_state["actor"]
+            st.session_state.clear()  # what this person opened or typed leaves with them
             if _oidc_configured():
                 st.logout()
             st.rerun()

@@ -1,5 +1,5 @@
-"""Shared pieces of the Streamlit front end: the cached engine and store, the person using it,
-and how a decision is shown. Everything decided comes from `engine.service`."""
+"""Shared pieces of the Streamlit front end: the cached rule pack and the store, and how a
+decision is shown. Everything decided comes from `engine.service`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
-from engine.decide.wording import (  # noqa: E402
+from engine.service.display import (  # noqa: E402
     CONTEXT_WORDS,
     FAVOURABLE,
     VERDICT_WORDS,
@@ -22,7 +22,6 @@ from engine.decide.wording import (  # noqa: E402
     product_source_words,
 )
 
-CASE_STUDIES = ROOT / "case_studies"
 OUTCOME_BOX = {"not_supported": "error", "insufficient_information": "warning",
                "supported_with_conditions": "warning", "supported": "success", "out_of_scope": "info"}
 
@@ -43,16 +42,10 @@ def pack():
     return _pack(_signature())
 
 
-@st.cache_resource(show_spinner=False)
-def _store(url: str):
-    return service.open_store(url)
-
-
 def store():
-    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), opened once per process."""
-    from engine.store import database_url
-
-    return _store(database_url())
+    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), opened once per process;
+    the pages reach it only through the signed-in person (`ui.auth.current`)."""
+    return service.open_store(pack=pack())
 
 
 def pretty(value: object) -> str:

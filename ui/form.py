@@ -1,5 +1,6 @@
 """A web form generated from the assessment models: each question's wording, allowed answers and
-grouping come from `engine.knowledge.questions`; "not applicable" always needs a reason."""
+grouping come from the service layer (`engine.service.forms`); "not applicable" always needs a
+reason."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 import streamlit as st
 
-from engine.knowledge.questions import Question, flatten, nest
-from ui.common import pretty
+from engine import service
+from engine.errors import DTPAError, InputInvalid
+from engine.service.forms import Question, flatten, nest
+from ui.common import outcome_box, pretty, product_source
 
 UNANSWERED, YES, NO, NA = "Not answered", "Yes", "No", "Not applicable"
 NONE_OF_THESE, NA_ITEM = "(none of these)", "(not applicable)"
@@ -200,23 +203,22 @@ def summary(context: str) -> None:
 
 
 def evaluate(data: dict[str, Any], context: str, decide) -> None:
-    """Validate and decide (`decide(assessment) -> (assessment, record)`); keep the decision for
-    the Decision page, or show the problems next to their questions."""
-    from engine import service
-    from engine.errors import InputInvalid
-
+    """Validate and decide (`decide(assessment) -> (assessment, record)`, the signed-in person's
+    `Access.decide`); keep the decision for the Decision page, or show the problems next to their
+    questions, or the refusal."""
     try:
         assessment, record = decide(service.validate_assessment(data))
     except InputInvalid as exc:
         fail(exc, context)
+        return
+    except DTPAError as exc:  # refused: not this person's ward, or the store cannot be read
+        st.error(exc.message)
         return
     st.session_state.pop(f"errors:{context}", None)
     st.session_state["decision"] = {"record": record, "assessment": assessment, "view_id": None}
 
 
 def decision_preview(context: str) -> None:
-    from ui.common import outcome_box, product_source
-
     decision = st.session_state.get("decision")
     if decision and decision["record"].record_type == context:
         st.subheader("Decision")

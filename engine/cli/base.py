@@ -1,55 +1,106 @@
-"""The `dtpa` command line. Each command calls one function of the engine and prints the result.
-
-Exit codes: 0 decided (or checks passed), 1 input invalid, 2 rules invalid, 3 engine failure.
-"""
+"""The `dtpa` command line: the shared app, its options, and the one place where an error becomes
+an `Error:` line and an exit code (README, "Exit codes"). Commands raise; they never catch."""
 
 from __future__ import annotations
 
-import os
-from typing import Annotated, NoReturn
+import getpass
+import sys
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from engine.errors import (
     AccessDenied,
     DTPAError,
     EngineFailure,
     InputInvalid,
-    RecordNotFound,
     RulesInvalid,
-    StoreConflict,
     StoreUnavailable,
 )
 
-app = typer.Typer(help="DTPA: NHS England's digital technology principles as justified decisions.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-rules_app = typer.Typer(help="Check and test the principles catalogue and rule pack.",
-                        no_args_is_help=True)
-records_app = typer.Typer(help="Find, show and review stored decision records.", no_args_is_help=True)
-audit_app = typer.Typer(help="Check the audit chain.", no_args_is_help=True)
-app.add_typer(rules_app, name="rules")
-app.add_typer(records_app, name="records")
-app.add_typer(audit_app, name="audit")
-
-EXIT = {InputInvalid: 1, RecordNotFound: 1, StoreConflict: 1, RulesInvalid: 2, EngineFailure: 3,
-        AccessDenied: 6,
-        StoreUnavailable: 4}
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DTPA_DATABASE_URL "
-                                                          "or data/dtpa.sqlite)")]
-ByOpt = Annotated[str, typer.Option("--by", help="Your name, as it will stand in the audit trail")]
-RoleOpt = Annotated[str, typer.Option("--role", help="Your role (panel_chair, dpo, clinician ...)")]
+OK, INPUT_INVALID, RULES_INVALID, ENGINE_FAILURE, STORE_UNAVAILABLE, VERIFY_FAILED, ACCESS_DENIED = \
+    range(7)
+# Exit code by error class (NotSignedIn is an AccessDenied); any other DTPAError is an input error.
+EXIT = {RulesInvalid: RULES_INVALID, EngineFailure: ENGINE_FAILURE,
+        StoreUnavailable: STORE_UNAVAILABLE, AccessDenied: ACCESS_DENIED}
+# click's UsageError (a wrong option or command), whether typer vendors click or imports it.
+UsageError: Any = next(c for c in typer.BadParameter.__mro__
+                       if c.__name__ == "UsageError")
 
 
-def viewer() -> tuple[str, str]:
-    import getpass
-
-    return os.environ.get("DTPA_USER") or getpass.getuser(), os.environ.get("DTPA_ROLE", "auditor")
-ProfileOpt = Annotated[str | None, typer.Option(
-    "--profile", help="Local policy profile: a name in rules/profiles/ or a YAML file")]
+def exit_code(exc: DTPAError) -> int:
+    return next((code for kind, code in EXIT.items() if isinstance(exc, kind)), INPUT_INVALID)
 
 
-def fail(exc: DTPAError) -> NoReturn:
+def report(exc: DTPAError) -> None:
     typer.echo(f"Error: {exc}", err=True)
     if exc.hint:
         typer.echo(exc.hint, err=True)
-    raise typer.Exit(EXIT.get(type(exc), 1))
+
+
+class Commands(TyperGroup):
+    """The top-level group: every command runs inside its `invoke`, so this is the one error
+    handler. A file that cannot be read or written is an input error, and so is a wrong option
+    (click would say 2, which here means the rules are invalid)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:  # `dtpa` alone, or a wrong top-level option
+            exc.exit_code = INPUT_INVALID
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            exc.exit_code = INPUT_INVALID
+            raise
+        except DTPAError as exc:
+            report(exc)
+            raise typer.Exit(exit_code(exc)) from None
+        except OSError as exc:
+            report(InputInvalid(f"{exc.filename or 'a file'}: {exc.strerror or exc}"))
+            raise typer.Exit(INPUT_INVALID) from None
+
+
+app = typer.Typer(cls=Commands, help="DTPA: NHS England's digital technology principles as "
+                  "justified decisions.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+
+
+def group(name: str, help: str) -> typer.Typer:
+    sub = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
+rules_app = group("rules", "Check and test the principles catalogue and rule pack.")
+records_app = group("records", "Find, show and review stored decision records.")
+audit_app = group("audit", "Check the audit chain.")
+users_app = group("users", "Local user accounts (passwords stored as Argon2 hashes).")
+token_app = group("token", "Tokens for scripts (DTPA_TOKEN), acting as your account.")
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DTPA_DATABASE_URL "
+                                                          "or data/dtpa.sqlite)")]
+ProfileOpt = Annotated[str | None, typer.Option(
+    "--profile", help="Local policy profile: a name in rules/profiles/ or a YAML file")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin",
+                                             help="Read the password from standard input")]
+
+
+def operator() -> str:
+    """The operating-system user running an operator command (seed, the first administrator)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
+def read_password(from_stdin: bool, confirm: bool = False) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password" + (" (at least 12 characters)" if confirm else ""),
+                        hide_input=True, confirmation_prompt=confirm)

@@ -1,20 +1,26 @@
-"""Exports and their verification."""
+"""Exports and their verification. Exporting a stored record (or a bundle) is an audit event and
+acts as the signed-in account; exporting an assessment file stores nothing and needs no sign-in."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
 from engine import service
-from engine.cli.base import (
-    DbOpt,
-    app,
-    fail,
-    viewer,
-)
-from engine.errors import DTPAError, InputInvalid
+from engine.cli.base import VERIFY_FAILED, DbOpt, app
+from engine.errors import InputInvalid
+from engine.service import accounts, files
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise InputInvalid(f"{option} {text!r}: use a date as YYYY-MM-DD") from None
 
 
 @app.command()
@@ -36,55 +42,45 @@ def export(
     output: Annotated[str | None, typer.Option("-o", "--output", help="File name in --out-dir")]
     = None,
     out_dir: Annotated[Path, typer.Option(help="Folder for the output")] = Path("."),
-    by: Annotated[str | None, typer.Option("--by", help="Who exports (audited)")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Their role")] = None,
     db: DbOpt = None,
 ) -> None:
     """Export a record (audit PDF, easy-read, JSON, FHIR) or a bundle of records."""
-    import datetime as dt
-
-    from rich.progress import Progress
-
-    from engine.export.documents import safe_output
-
-    who = (by, role) if by and role else viewer()
-    try:
-        if bundle:
-            store = service.open_store(db)
-            dates = [dt.date.fromisoformat(d) if d else None for d in (since, until)]
-            views = service.select_records(store, product, ward, *dates)
-            if not views:
-                raise InputInvalid("no stored records match the bundle's filters")
-            title = "DTPA records: " + ", ".join(
-                f"{k} {v}" for k, v in (("product", product), ("ward", ward), ("since", since),
-                                        ("until", until)) if v) if (product or ward or since or until) \
-                else "DTPA records: all current records"
-            with Progress(transient=True) as bar:
-                task = bar.add_task("Building bundle", total=len(views))
-                pdf_bytes, csv_text = service.export_bundle(
-                    views, title, *who, store, lambda i, n: bar.update(task, completed=i))
-            out_dir.mkdir(parents=True, exist_ok=True)
-            target = safe_output(out_dir, output or "dtpa-bundle.pdf")
-            target.write_bytes(pdf_bytes)
-            csv_path = target.with_suffix(".conditions.csv")
-            csv_path.write_text(csv_text, encoding="utf-8")
-            typer.echo(f"wrote {target} ({len(views)} records) and {csv_path}")
-            return
-        kinds = [k for k, on in (("pdf", pdf), ("easy-read", easy_read), ("json", as_json),
-                                 ("fhir", fhir)) if on]
-        if source is None or len(kinds) != 1:
-            raise InputInvalid("give a record or file and exactly one of --pdf, --easy-read, "
-                               "--json, --fhir (or --bundle)")
-        if Path(source).is_file():
-            data, name = service.export_file(Path(source), kinds[0], store=db)
-        else:
-            data, name = service.export_stored(source, kinds[0], *who, service.open_store(db))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        target = safe_output(out_dir, output or name)
-        target.write_bytes(data)
-    except (DTPAError, ValueError) as exc:
-        fail(exc if isinstance(exc, DTPAError) else InputInvalid(str(exc)))
+    if bundle:
+        _bundle(product, ward, _date(since, "--since"), _date(until, "--until"), output, out_dir, db)
+        return
+    kinds = [k for k, on in (("pdf", pdf), ("easy-read", easy_read), ("json", as_json),
+                             ("fhir", fhir)) if on]
+    if source is None or len(kinds) != 1:
+        raise InputInvalid("give a record or file and exactly one of --pdf, --easy-read, "
+                           "--json, --fhir (or --bundle)")
+    if Path(source).is_file():
+        data, name = service.export_file(Path(source), kinds[0], store=db)
+    else:
+        data, name = accounts.current(db).export(source, kinds[0])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = files.safe_output(out_dir, output or name)
+    target.write_bytes(data)
     typer.echo(f"wrote {target}")
+
+
+def _bundle(product: str | None, ward: str | None, since: dt.date | None, until: dt.date | None,
+            output: str | None, out_dir: Path, db: str | None) -> None:
+    person = accounts.current(db)
+    views = service.select_records(person.store, product, ward, since, until)
+    if not views:
+        raise InputInvalid("no stored records match the bundle's filters")
+    filters = [f"{k} {v}" for k, v in (("product", product), ("ward", ward), ("since", since),
+                                       ("until", until)) if v]
+    title = "DTPA records: " + (", ".join(filters) if filters else "all current records")
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Building bundle", total=len(views))
+        pdf_bytes, csv_text = person.bundle(title, views, lambda i, n: bar.update(task, completed=i))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = files.safe_output(out_dir, output or "dtpa-bundle.pdf")
+    target.write_bytes(pdf_bytes)
+    csv_path = target.with_suffix(".conditions.csv")
+    csv_path.write_text(csv_text, encoding="utf-8")
+    typer.echo(f"wrote {target} and {csv_path}")
 
 
 @app.command("verify-pdf")
@@ -93,17 +89,11 @@ def verify_pdf(file: Annotated[Path, typer.Argument(help="An exported DTPA PDF")
                no_store: Annotated[bool, typer.Option("--no-store", help="Check the PDF alone")]
                = False) -> None:
     """Recompute the attached record's hash; compare with the PDF and the stored record."""
-    from engine.export.verify import verify_pdf as check
-
-    try:
-        store = None if no_store else service.open_store(db)
-        result = check(file, store)
-    except DTPAError as exc:
-        fail(exc)
+    result = files.verify_pdf(file, None if no_store else service.open_store(db))
     for line in result.checks:
         typer.echo(f"ok: {line}")
     for line in result.problems:
         typer.echo(f"FAILED: {line}")
     if result.problems:
-        raise typer.Exit(5)
+        raise typer.Exit(VERIFY_FAILED)
     typer.echo(f"Verified: {file} carries record {result.record_id or '(not stored)'} unaltered")

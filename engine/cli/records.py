@@ -1,27 +1,56 @@
-"""Records: list, show, history, reviews due, sign-off, overrides, re-evaluation, audit."""
+"""Records: list, show, history, reviews due, sign-off, overrides, re-evaluation, audit. Reading
+works without signing in for product decisions only; everything else acts as the signed-in
+account."""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 
 from engine import service
 from engine.cli.base import (
-    ByOpt,
+    VERIFY_FAILED,
     DbOpt,
+    JsonOpt,
     ProfileOpt,
-    RoleOpt,
     app,
     audit_app,
-    fail,
     records_app,
-    viewer,
 )
-from engine.errors import DTPAError, InputInvalid
-from engine.export.terminal import governance_text, record_text
+from engine.errors import InputInvalid
+from engine.models.vocab import Attestation
+from engine.service import accounts
+from engine.service.session import Access
+from engine.service.text import governance_text, record_text
+
+RefArg = Annotated[str, typer.Argument(help="KEY or KEY@VERSION")]
+
+
+def _reader(db: str | None, note: bool = False) -> Access | accounts.Guest:
+    """Who reads: the signed-in account, or a guest; `note` says so when a list is cut short."""
+    person = accounts.reader(db)
+    if note and isinstance(person, accounts.Guest):
+        typer.echo("Not signed in: product decisions only (`dtpa login` to see the patient "
+                   "records your account may read).", err=True)
+    return person
+
+
+def _summary(view: Any) -> dict[str, Any]:
+    return {"id": view.row.id, "key": view.row.key, "version": view.row.version,
+            "context": view.row.context, "product": view.row.product,
+            "product_version": view.row.product_version,
+            "patient_reference": view.row.patient_reference, "ward": view.row.ward,
+            "outcome": view.record.outcome, "outcome_in_force": view.effective_outcome,
+            "status": view.status, "approved": view.approved,
+            "review_date": str(view.row.review_date) if view.row.review_date else None}
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @records_app.command("list")
@@ -30,13 +59,14 @@ def records_list(
     product: Annotated[str | None, typer.Option(help="Product name contains")] = None,
     ward: Annotated[str | None, typer.Option(help="Ward contains")] = None,
     outcome: Annotated[str | None, typer.Option(help="Engine outcome")] = None,
+    as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """The current version of every stored record."""
-    try:
-        views = service.open_store(db).latest(context, product, ward, outcome)
-    except DTPAError as exc:
-        fail(exc)
+    """The current version of every stored record you may see."""
+    views = _reader(db, note=True).records(context=context, product=product, ward=ward, outcome=outcome)
+    if as_json:
+        _print_json([_summary(v) for v in views])
+        return
     typer.echo(f"{'record':<16}{'kind':<15}{'outcome':<27}{'review by':<12}{'status':<34}subject")
     for v in views:
         subject = v.row.product + (f" / {v.row.patient_reference}" if v.row.patient_reference else "")
@@ -47,34 +77,25 @@ def records_list(
 
 
 @records_app.command("show")
-def records_show(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION")], db: DbOpt = None,
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def records_show(ref: RefArg, as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """Show a record with its sign-offs and overrides (opening a patient record is audited)."""
-    try:
-        view = service.open_store(db).get(ref, viewer=viewer())
-    except DTPAError as exc:
-        fail(exc)
+    view = _reader(db).open(ref)
     if as_json:
-        typer.echo(json.dumps({"record": view.record.model_dump(mode="json"), "status": view.status,
-                               "effective_outcome": view.effective_outcome,
-                               "signoffs": [{"name": s.name, "role": s.role, "signed_at": s.signed_at,
-                                             "attestations": s.attestations} for s in view.signoffs],
-                               "overrides": [{"target": o.target, "engine": o.engine_value,
-                                              "to": o.new_value, "by": o.name, "role": o.role,
-                                              "reason": o.reason} for o in view.overrides]},
-                              indent=2, ensure_ascii=False))
+        _print_json({"record": view.record.model_dump(mode="json"), "status": view.status,
+                     "effective_outcome": view.effective_outcome,
+                     "signoffs": [{"name": s.name, "role": s.role, "signed_at": s.signed_at,
+                                   "attestations": s.attestations} for s in view.signoffs],
+                     "overrides": [{"target": o.target, "engine": o.engine_value,
+                                    "to": o.new_value, "by": o.name, "role": o.role,
+                                    "reason": o.reason} for o in view.overrides]})
         return
     typer.echo(governance_text(view) + "\n\n" + record_text(view.record))
 
 
 @records_app.command("history")
-def records_history(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION")],
-                    db: DbOpt = None) -> None:
+def records_history(ref: RefArg, db: DbOpt = None) -> None:
     """Every version of a record and every audit event about it."""
-    try:
-        rows, events = service.open_store(db).history(ref)
-    except DTPAError as exc:
-        fail(exc)
+    rows, events = _reader(db).history(ref)
     for row in rows:
         typer.echo(f"{row.id}: {row.outcome}, saved {row.created_at[:16]} by {row.created_by} "
                    f"({row.created_role}), rule pack {row.rule_pack_version}")
@@ -86,13 +107,13 @@ def records_history(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION"
 
 @records_app.command("due")
 def records_due(within: Annotated[str, typer.Option(help="Window, e.g. 14d or 2w")] = "14d",
-                db: DbOpt = None) -> None:
+                as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """Records whose review is due within the window, overdue, or flagged for review."""
-    try:
-        days = _days(within)
-        items = service.open_store(db).due(days)
-    except DTPAError as exc:
-        fail(exc)
+    days = _days(within)
+    items = _reader(db, note=True).due(days)
+    if as_json:
+        _print_json([{**_summary(view), "reason": reason} for view, reason in items])
+        return
     for view, reason in items:
         typer.echo(f"{view.row.id:<16}{view.row.product[:30]:<32}{reason}")
     typer.echo(f"{len(items)} record(s) due within {days} days, overdue or flagged")
@@ -108,36 +129,31 @@ def _days(text: str) -> int:
 
 
 @app.command()
-def sign(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION")], by: ByOpt, role: RoleOpt,
+def sign(ref: RefArg,
          attest: Annotated[list[str], typer.Option(
              help="context_accurate, risks_understood, action_plan_agreed, actions_will_be_done, "
                   "or all")] = [],  # noqa: B006 - typer reads the default
          comment: Annotated[str | None, typer.Option(help="Optional comment")] = None,
          db: DbOpt = None) -> None:
-    """Sign off a record, attesting the four statements of the ICO/CNIL validation pattern."""
-    from engine.models.vocab import Attestation
+    """Sign off a record as the signed-in account.
 
+    You attest the four statements of the ICO/CNIL validation pattern."""
     given = [a.value for a in Attestation] if attest == ["all"] else attest
-    try:
-        view = service.open_store(db).sign(ref, by, role, given, comment)
-    except DTPAError as exc:
-        fail(exc)
-    typer.echo(f"Signed {view.row.id} as {role}. Status: {view.status}")
+    person = accounts.current(db)
+    view = person.sign(ref, given, comment)
+    typer.echo(f"Signed {view.row.id} as {person.actor.name} ({person.actor.role.value}). "
+               f"Status: {view.status}")
 
 
 @app.command()
-def override(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION")],
+def override(ref: RefArg,
              target: Annotated[str, typer.Option(help="A principle or area (P1-P8, DP, POL, TRN, "
                                                       "REC) or 'outcome'")],
              to: Annotated[str, typer.Option(help="The verdict or outcome you decide")],
-             by: ByOpt, role: RoleOpt,
              reason: Annotated[str, typer.Option(help="Why you depart from the engine")],
              db: DbOpt = None) -> None:
-    """Depart from the engine's verdict or outcome, with your name, role and reason."""
-    try:
-        view = service.open_store(db).override(ref, target, to, by, role, reason)
-    except DTPAError as exc:
-        fail(exc)
+    """Depart from the engine's verdict or outcome, as the signed-in account, with a reason."""
+    view = accounts.current(db).override(ref, target, to, reason)
     typer.echo(f"Override recorded on {view.row.id}: {target} -> {to}. "
                f"Outcome in force: {view.effective_outcome}")
 
@@ -145,37 +161,28 @@ def override(ref: Annotated[str, typer.Argument(help="KEY or KEY@VERSION")],
 @audit_app.command("verify")
 def audit_verify(db: DbOpt = None) -> None:
     """Check the hash chain of audit events and every stored record, sign-off and override."""
-    try:
-        result = service.open_store(db).verify()
-    except DTPAError as exc:
-        fail(exc)
+    result = accounts.current(db).verify()
     for problem in result.problems:
         typer.echo(f"TAMPERED: {problem}")
     if result.problems:
         typer.echo(f"Audit verification FAILED: {len(result.problems)} problem(s) in "
                    f"{result.events} events and {result.records} records", err=True)
-        raise typer.Exit(5)
+        raise typer.Exit(VERIFY_FAILED)
     typer.echo(f"Audit chain intact: {result.events} events, {result.records} records verified")
 
 
 @app.command()
-def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt = None,
+def reevaluate(profile: ProfileOpt = None, db: DbOpt = None,
                workers: Annotated[int, typer.Option(help="Processes deciding in parallel "
                                                          "(default: one per core)")] = 0) -> None:
     """Run every current record against the current rule pack; flag those whose decision would
     change (decisions are never rewritten)."""
-    from rich.progress import Progress
-
-    try:
-        pack = service.load_rules(profile=profile)
-        store = service.open_store(db)
-        with Progress(transient=True) as bar:
-            task = bar.add_task("Re-evaluating", total=None)
-            report = service.reevaluate_all(
-                by, role, store, pack, lambda i, n: bar.update(task, completed=i, total=n),
-                workers or os.cpu_count() or 1)
-    except DTPAError as exc:
-        fail(exc)
+    pack = service.load_rules(profile=profile)
+    person = accounts.current(db, pack)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Re-evaluating", total=None)
+        report = person.reevaluate_all(pack, lambda i, n: bar.update(task, completed=i, total=n),
+                                       workers or os.cpu_count() or 1)
     for c in report.changes:
         why = ", ".join(f"{t} {a}->{b}" for t, (a, b) in c.verdicts.items())
         typer.echo(f"{c.record_id}: {c.before} -> {c.after}" + (f" ({why})" if why else "")
@@ -186,42 +193,3 @@ def reevaluate(by: ByOpt, role: RoleOpt, profile: ProfileOpt = None, db: DbOpt =
     typer.echo(f"{report.checked} record(s) checked against {pack.header.name} {pack.header.version}: "
                f"{len(report.changes)} would change (flagged for review), {report.unchanged} unchanged, "
                f"{len(report.failed)} could not be re-evaluated")
-
-
-users_app = typer.Typer(help="Local user accounts (passwords stored as Argon2 hashes).",
-                        no_args_is_help=True)
-app.add_typer(users_app, name="users")
-
-
-@users_app.command("add")
-def users_add(username: Annotated[str, typer.Argument(help="Login name")],
-              name: Annotated[str, typer.Option(help="Full name, as it appears in records")],
-              role: Annotated[str, typer.Option(help="Role (panel_chair, clinician, dpo ...)")],
-              ward: Annotated[list[str], typer.Option(help="A ward a clinician works on "
-                                                           "(repeat for several)")] = [],  # noqa: B006
-              password_stdin: Annotated[bool, typer.Option(
-                  "--password-stdin", help="Read the password from standard input")] = False,
-              db: DbOpt = None) -> None:
-    """Create a local account (run by the server's operator)."""
-    import sys
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
-    try:
-        service.open_store(db).add_user(username, name, role, ward, password)
-    except DTPAError as exc:
-        fail(exc)
-    typer.echo(f"created {username} ({role})" + (f" for {', '.join(ward)}" if ward else ""))
-
-
-@users_app.command("list")
-def users_list(db: DbOpt = None) -> None:
-    """The local accounts (never their passwords)."""
-    try:
-        users = service.open_store(db).users()
-    except DTPAError as exc:
-        fail(exc)
-    for u in users:
-        typer.echo(f"{u.username:<20}{u.name:<30}{u.role:<34}{', '.join(u.wards)}"
-                   + ("" if u.active else "  (inactive)"))
-    typer.echo(f"{len(users)} account(s)")

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from engine import service
-from engine.cli.base import app, fail
+from engine.cli.base import app
 from engine.errors import DTPAError
+from engine.service import rulepack
 
 
 @app.command()
@@ -21,20 +22,13 @@ def questions(
     = False,
 ) -> None:
     """Write the questions reference: every fact a rule can read, its type, values and readers."""
-    from engine.knowledge.pack import ROOT
-    from engine.knowledge.questions_doc import DEFAULT_PATH, render
-
-    # The repository's copy by default, so the command works from any directory.
-    path = out or ROOT / DEFAULT_PATH
-    try:
-        text = render(service.load_rules())
-    except DTPAError as exc:
-        fail(exc)
+    path = out or rulepack.QUESTIONS_PATH
+    text = rulepack.questions_reference(service.load_rules())
     if check:
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current != text:
             state = "is missing" if current is None else "is out of date"
-            fail(DTPAError(f"{path} {state}; run `dtpa questions` to regenerate it"))
+            raise DTPAError(f"{path} {state}; run `dtpa questions` to regenerate it")
         typer.echo(f"{path} is up to date")
         return
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,11 +16,13 @@ from engine import __version__
 from engine.decide.wording import NOT_JUDGED, legal_route
 from engine.errors import EngineFailure
 from engine.facts.schema import NA_PREFIX, FactView, fact_specs
-from engine.hashing import sha256_of
+from engine.hashing import digest
 from engine.knowledge.pack import LoadedRule, RulePack
 from engine.knowledge.rulespec import severity_rank
 from engine.models.record import (
+    SCHEME,
     Citation,
+    Condition,
     CrosswalkEntry,
     DecisionRecord,
     Finding,
@@ -32,6 +34,7 @@ from engine.models.record import (
     Trace,
     seal,
 )
+from engine.models.vocab import Role
 from engine.runtime.host import Raw
 
 
@@ -67,7 +70,7 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
         outcome_reason=outcome_reason,
         verdicts=_verdicts(pack, rules, raw, view),
         findings=findings,
-        conditions=[f for f in findings if f.severity == "condition"],
+        conditions=_conditions(pack, findings, now),
         open_questions=_open_questions(rules, unknown, view, context),
         not_applicable=[NotApplicableAnswer(fact=path, question=fact_specs(context)[path].question,
                                             reason=reason)
@@ -85,7 +88,8 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
                     facts_read=sorted({f for r in rules.values() for f in r.facts(context)
                                        if _answered(view, f, context)})),
         not_judged=list(NOT_JUDGED),
-        input_hash=sha256_of(assessment.model_dump(mode="json")),
+        input_hash=digest(assessment.model_dump(mode="json"), SCHEME),
+        hash_scheme=SCHEME,
     )
     return seal(record)
 
@@ -110,6 +114,21 @@ def _finding(pack: RulePack, loaded: LoadedRule) -> Finding:
                    areas=list(r.areas), finding=r.finding, remedy=r.remedy,
                    citations=_citations(pack, loaded),
                    basis=r.basis + (f": {r.basis_note}" if r.basis_note else ""))
+
+
+def _conditions(pack: RulePack, findings: list[Finding], now: dt.datetime) -> list[Condition]:
+    """Each condition with its owner and due date from the profile deciding it: sealed into the
+    record, so exports show what was agreed then, whatever the profile says later."""
+    profile = pack.profile
+    due = now.date() + dt.timedelta(days=profile.condition_due_days)
+    out = []
+    for f in findings:
+        if f.severity != "condition":
+            continue
+        target = next(iter([*f.principles, *f.areas]), "")
+        owner = profile.condition_owners.get(target, Role.panel_chair)
+        out.append(Condition(**f.model_dump(), owner=owner, due=due))
+    return out
 
 
 def outcome_of(pack: RulePack, raw: Raw) -> dict[str, str]:

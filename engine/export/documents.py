@@ -1,4 +1,4 @@
-"""Assembling exports from stored records: governance, condition owners, bundles, safe names."""
+"""Assembling exports from stored records: governance, condition plans, bundles, safe names."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from reportlab.platypus import PageBreak, Paragraph
 
 from engine.errors import InputInvalid
 from engine.export.pdf import (
+    NOT_RECORDED,
     Governance,
     attach,
     build,
@@ -24,7 +25,6 @@ from engine.export.pdf import (
     table,
     verification_story,
 )
-from engine.knowledge.rulespec import Profile
 from engine.models.record import DecisionRecord
 
 Progress = Callable[[int, int], None]
@@ -41,18 +41,16 @@ def safe_output(folder: Path, name: str) -> Path:
     return path
 
 
-def condition_plan(record: DecisionRecord, profile: Profile) -> list[dict[str, Any]]:
-    """Owner and due date of each condition, from the local profile."""
-    due = (record.evaluated_at.date() + dt.timedelta(days=profile.condition_due_days)).isoformat()
-    plan = []
-    for c in record.conditions:
-        target = next(iter([*c.principles, *c.areas]), "")
-        plan.append({"rule": c.rule_id, "owner": profile.condition_owners.get(target, "panel_chair"),
-                     "due": due, "target": target, "remedy": c.remedy})
-    return plan
+def condition_plan(record: DecisionRecord) -> list[dict[str, Any]]:
+    """Owner and due date of each condition, as sealed into the record when it was decided
+    (never today's profile: the plan agreed then is the one the record shows)."""
+    return [{"rule": c.rule_id, "owner": c.owner or NOT_RECORDED,
+             "due": c.due.isoformat() if c.due else NOT_RECORDED,
+             "target": next(iter([*c.principles, *c.areas]), ""), "remedy": c.remedy}
+            for c in record.conditions]
 
 
-def governance(view, store, profile: Profile) -> Governance:  # view: RecordView
+def governance(view, store) -> Governance:  # view: RecordView
     _, events = store.history(view.row.id)
     return Governance(
         record_id=view.row.id, decided_by=f"{view.row.created_by} ({view.row.created_role})",
@@ -63,10 +61,10 @@ def governance(view, store, profile: Profile) -> Governance:  # view: RecordView
                     "role": o.role, "reason": o.reason, "at": o.created_at} for o in view.overrides],
         events=[{"seq": e.seq, "at": e.at, "action": e.action, "actor": e.actor, "role": e.role,
                  "hash": e.hash} for e in events if e.record_id == view.row.id],
-        conditions=condition_plan(view.record, profile))
+        conditions=condition_plan(view.record))
 
 
-def bundle_pdf(views: list, store, profile: Profile, title: str,
+def bundle_pdf(views: list, store, title: str,
                progress: Progress | None = None) -> bytes:
     """One PDF with an index and every record, for a product, a ward or a period."""
     s = styles()
@@ -81,7 +79,7 @@ def bundle_pdf(views: list, store, profile: Profile, title: str,
     records = []
     for i, v in enumerate(views, 1):
         flowables.append(PageBreak())
-        flowables += story(v.record, governance(v, store, profile), s)
+        flowables += story(v.record, governance(v, store), s)
         flowables += verification_story(v.record, s)
         records.append(v.record.model_dump(mode="json"))
         if progress:
@@ -92,14 +90,14 @@ def bundle_pdf(views: list, store, profile: Profile, title: str,
                   {"/DTPABundleRecords": str(len(views))})
 
 
-def conditions_csv(views: list, profile: Profile) -> str:
+def conditions_csv(views: list) -> str:
     """Every open condition and action across the records, for a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["record", "subject", "ward", "outcome_in_force", "rule", "principle_or_area",
                      "condition", "owner", "due", "record_status"])
     for v in views:
-        for c in condition_plan(v.record, profile):
+        for c in condition_plan(v.record):
             writer.writerow([v.row.id, v.row.product, v.row.ward or "", v.effective_outcome,
                              c["rule"], c["target"], _cell(c["remedy"]), c["owner"], c["due"],
                              v.status])

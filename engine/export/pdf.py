@@ -47,6 +47,11 @@ HASH_KEY = "/DTPARecordSHA256"
 ID_KEY = "/DTPARecordId"
 
 
+# A record decided before owners and due dates were sealed (schema 1.2) does not carry them;
+# they are not made up from today's profile.
+NOT_RECORDED = "not recorded"
+
+
 @dataclass
 class Governance:
     """What the store knows about a record beyond the record itself (all optional)."""
@@ -58,7 +63,7 @@ class Governance:
     signoffs: list[dict[str, Any]] = field(default_factory=list)
     overrides: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    conditions: list[dict[str, Any]] = field(default_factory=list)  # rule, owner, due
+    conditions: list[dict[str, Any]] = field(default_factory=list)  # rule, owner, due (sealed)
 
     def as_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -173,12 +178,10 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
             out.append(Paragraph("Cites: " + para(cite), s["small"]))
 
     out.append(Paragraph(f"Conditions ({len(record.conditions)})", s["h1"]))
-    owners = {c["rule"]: c for c in gov.conditions}
     rows = [["Rule", "What must be done", "Owner", "Due"]]
-    for c in record.conditions:
-        plan = owners.get(c.rule_id, {})
-        rows.append([c.rule_id, c.remedy, plan.get("owner", "-"), plan.get("due", "-")])
-    out.append(table(rows, [24 * mm, 96 * mm, 30 * mm, 20 * mm], s) if record.conditions
+    for c in record.conditions:  # owner and due date as sealed when it was decided
+        rows.append([c.rule_id, c.remedy, c.owner or NOT_RECORDED, str(c.due or NOT_RECORDED)])
+    out.append(table(rows, [22 * mm, 82 * mm, 42 * mm, 24 * mm], s) if record.conditions
                else Paragraph("None.", s["body"]))
 
     out.append(Paragraph(f"Open questions ({len(record.open_questions)})", s["h1"]))

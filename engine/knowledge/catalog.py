@@ -23,8 +23,8 @@ from engine.knowledge.yamlio import YamlProblem, read_document
 #   regulator_guidance: CQC, ICO, NICE or NHS England guidance other than the principles
 #   good_practice: professional or trust practice; a reasoned reading, not a requirement
 Provenance = Literal["nhse_stated", "nhse_reported", "statute", "regulator_guidance", "good_practice"]
-PRINCIPLE_IDS = tuple(f"P{i}" for i in range(1, 9))
-AREA_IDS = ("DP", "POL", "TRN", "REC")
+# The catalogue files define which principles and practice areas exist; rules, profiles and
+# verdicts take them from the loaded catalogue. Only the Culture of Care's twelve are fixed here.
 COMMITMENT_IDS = tuple(f"CoC{i}" for i in range(1, 13))
 
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
@@ -56,7 +56,7 @@ class Source(_Strict):
 
 
 class Principle(_Strict):
-    id: Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+    id: Annotated[str, StringConstraints(pattern=r"^P[1-9][0-9]*$")]
     title: str
     summary: Prose
     provenance: Provenance
@@ -66,7 +66,7 @@ class Principle(_Strict):
 
 
 class PracticeArea(_Strict):
-    id: Literal["DP", "POL", "TRN", "REC"]
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
     title: str
     summary: Prose
     provenance: Provenance
@@ -198,8 +198,16 @@ def load_catalogue(folder: Path) -> Catalogue:
 
 def _cross_check(cat: Catalogue, folder: Path) -> list[Problem]:
     out: list[Problem] = []
-    for want, have, file in ((PRINCIPLE_IDS, cat.principles, "principles.yaml"),
-                             (AREA_IDS, cat.areas, "practice_areas.yaml"),
+    # Principles are numbered from P1 without gaps, in order; areas must not reuse an id.
+    numbers = [int(p[1:]) for p in cat.principles]
+    want_principles = tuple(f"P{i}" for i in range(1, max(numbers, default=0) + 1))
+    if list(cat.principles) != list(want_principles) and not set(want_principles) - set(cat.principles):
+        out.append(Problem(str(folder / "principles.yaml"), None,
+                           "principles must be listed in order: " + ", ".join(want_principles)))
+    for clash in sorted(set(cat.areas) & {*cat.principles, "SCOPE"}):
+        out.append(Problem(str(folder / "practice_areas.yaml"), None,
+                           f"practice area id {clash} is already used"))
+    for want, have, file in ((want_principles, cat.principles, "principles.yaml"),
                              (COMMITMENT_IDS, cat.commitments, "culture_of_care.yaml")):
         missing = [i for i in want if i not in have]
         extra = [i for i in have if i not in want]

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from engine.knowledge.catalog import Citation
 from engine.models.vocab import Category, Context, Outcome, Role, ServiceType, Severity, Verdict
 
-RULE_ID = r"^(P[1-8]|DP|POL|TRN|REC|SCOPE)-(PRO|IND|ALL)-\d{3}$"
+# <principle or area of the catalogue, or SCOPE>-<context>-<number>; conventions.py checks the
+# first part against the catalogue and the rule's own principles and areas.
+RULE_ID = r"^([A-Z][A-Z0-9]*)-(PRO|IND|ALL)-\d{3}$"
 CONTEXT_CODES = {"PRO": ("procurement",), "IND": ("individual_use",),
                  "ALL": ("procurement", "individual_use")}
 
@@ -42,8 +44,8 @@ class RuleCase(_Strict):
 class Rule(_Strict):
     id: Annotated[str, StringConstraints(pattern=RULE_ID)]
     title: Prose
-    principles: list[Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]] = Field(default_factory=list)
-    areas: list[Literal["DP", "POL", "TRN", "REC"]] = Field(default_factory=list)
+    principles: list[str] = Field(default_factory=list, description="Principle ids (catalogue)")
+    areas: list[str] = Field(default_factory=list, description="Practice area ids (catalogue)")
     commitments: list[str] = Field(default_factory=list)
     context: list[Context] = Field(min_length=1)
     when: dict[str, Any]

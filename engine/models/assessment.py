@@ -29,7 +29,7 @@ YesNo = bool | NotApplicable | None
 Date = dt.date | NotApplicable | None
 
 
-def q(question: str) -> object:
+def q(question: str) -> Any:
     """A question: unanswered by default, worded for the person filling it in."""
     return Field(default=None, description=question)
 
@@ -293,7 +293,7 @@ class ProcurementAssessment(_AssessmentBase):
 # --- individual use ---------------------------------------------------------------------------
 
 # A local pseudonymous reference only. Ten digits in a row look like an NHS number: refused.
-_NHS_NUMBER = re.compile(r"\d{3}\s?\d{3}\s?\d{4}")
+_NHS_NUMBER = re.compile(r"\d{3}[\s-]?\d{3}[\s-]?\d{4}")
 
 
 class ProductRecord(Section):

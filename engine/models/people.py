@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from engine.errors import AccessDenied
+from engine.errors import AccessDenied, InputInvalid
 from engine.models.vocab import Role
 
 PANEL = {Role.panel_chair, Role.clinical_safety_officer, Role.lived_experience_representative,
@@ -37,6 +37,23 @@ ALLOWED: dict[str, set[Role]] = {
     "reevaluate": GOVERNANCE | ADMIN,
     "manage_users": ADMIN,
 }
+
+
+def known_role(role: str | Role) -> Role:
+    """The role, or InputInvalid naming every valid one: no action is stored under a role DTPA
+    does not know (the store checks too, whoever calls it)."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise InputInvalid(f"unknown role {role!r}; use one of "
+                           + ", ".join(r.value for r in Role)) from None
+
+
+def require_name(name: str) -> str:
+    """A person's name as it will stand in the audit trail (at least two characters)."""
+    if not name or len(name.strip()) < 2:
+        raise InputInvalid("a named person is required (at least two characters)")
+    return name
 
 
 class Actor(BaseModel):

@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
-from engine.hashing import sha256_of
-from engine.models.vocab import Context, Outcome, Severity, Verdict
+from engine.hashing import LEGACY, RFC8785, canonical, sha256_bytes
+from engine.models.vocab import Context, Outcome, Role, Severity, Verdict
 
-RECORD_SCHEMA_VERSION = "1.1"  # 1.1: product_source, product_conditions, legal_route, not_judged
+# 1.1: product_source, product_conditions, legal_route, not_judged
+# 1.2: each condition's owner and due date; hash_scheme (RFC 8785)
+RECORD_SCHEMA_VERSION = "1.2"
 
 
 class _Frozen(BaseModel):
@@ -34,6 +36,24 @@ class Finding(_Frozen):
     remedy: str = Field(description="What would change this finding")
     citations: list[Citation]
     basis: str = Field(description="Where the rule comes from: NHSE principle, statute, guidance")
+
+
+class Condition(Finding):
+    """A finding that must be met for the decision to hold, with who owns it and by when. Both
+    come from the local profile when the decision is made and are sealed with it, so a later
+    change of profile does not move them (records before schema 1.2 have neither)."""
+
+    owner: Role | None = Field(default=None, description="The role that owns the condition")
+    due: dt.date | None = Field(default=None, description="When the condition must be met by")
+
+    @model_serializer(mode="wrap")
+    def _omit_unsealed(self, handler):  # type: ignore[no-untyped-def]
+        # Left out while empty, so a record from before 1.2 still seals to its stored hash.
+        data = handler(self)
+        for name in ("owner", "due"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class OpenQuestion(_Frozen):
@@ -132,7 +152,7 @@ class ProductCondition(_Frozen):
 
 # Fields added after records were first stored. They are left out of the record's JSON while
 # empty, so a record stored before they existed still seals to the hash it was stored with.
-_ADDED_LATER = ("product_source", "product_conditions", "legal_route", "not_judged")
+_ADDED_LATER = ("product_source", "product_conditions", "legal_route", "not_judged", "hash_scheme")
 
 
 class DecisionRecord(_Frozen):
@@ -157,7 +177,8 @@ class DecisionRecord(_Frozen):
     outcome_reason: str
     verdicts: list[TargetVerdict]
     findings: list[Finding]
-    conditions: list[Finding] = Field(description="Findings that must be met for the decision to hold")
+    conditions: list[Condition] = Field(
+        description="Findings that must be met for the decision to hold, with owner and due date")
     open_questions: list[OpenQuestion]
     not_applicable: list[NotApplicableAnswer]
     what_would_change: list[ChangeStep] = Field(default_factory=list)
@@ -173,6 +194,9 @@ class DecisionRecord(_Frozen):
     not_judged: list[str] = Field(
         default_factory=list, description="What DTPA does not judge; the reader must")
     input_hash: str
+    hash_scheme: Literal["rfc8785-sha256"] | None = Field(
+        default=None, description="How input_hash and record_hash were computed: RFC 8785 "
+                                  "canonical JSON, SHA-256 (absent: DTPA's sorted JSON, before 1.2)")
     record_hash: str = ""
 
     @model_serializer(mode="wrap")
@@ -184,7 +208,15 @@ class DecisionRecord(_Frozen):
         return data
 
 
+def sealed_bytes(record: DecisionRecord) -> bytes:
+    """Exactly what the record hash covers: everything but the hash, canonical per its scheme."""
+    return canonical(record.model_dump(mode="json", exclude={"record_hash"}),
+                     record.hash_scheme or LEGACY)
+
+
 def seal(record: DecisionRecord) -> DecisionRecord:
     """Stamp the record with the hash of everything else in it."""
-    body = record.model_dump(mode="json", exclude={"record_hash"})
-    return record.model_copy(update={"record_hash": sha256_of(body)})
+    return record.model_copy(update={"record_hash": sha256_bytes(sealed_bytes(record))})
+
+
+SCHEME: Literal["rfc8785-sha256"] = RFC8785  # the scheme new records are sealed with

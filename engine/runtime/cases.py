@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.facts.schema import NA_PREFIX
-from engine.knowledge.pack import RulePack, case_contexts, case_fact
+from engine.knowledge.conventions import case_contexts, case_fact
+from engine.knowledge.pack import RulePack
 from engine.runtime.programs import engine, program_for
 
 

@@ -21,6 +21,7 @@ from engine.service.api import (
     seed_case_studies,
     select_records,
 )
+from engine.service.case_library import case_studies, read_case_study
 from engine.service.deciding import (
     assess,
     decide_quickly,
@@ -40,4 +41,5 @@ __all__ = [
     "load_assessment", "load_rules", "open_store", "parse_assessment", "product_link",
     "product_unusable", "program_for", "reevaluate_all", "render_export", "save_assessment",
     "seed_case_studies", "select_records", "validate_assessment",
+    "case_studies", "read_case_study",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from engine.export.fhir import fhir_bundle
 from engine.export.pdf import audit_pdf
 from engine.knowledge.pack import RulePack
 from engine.models.assessment import AnyAssessment, IndividualUseCheck
+from engine.models.people import known_role
 from engine.models.record import DecisionRecord, seal
+from engine.service.case_library import CASE_STUDIES, case_studies
 from engine.service.deciding import assess, decide_quickly, default_pack, evaluate, load_assessment
 from engine.service.linking import ProductLink, link_product
 from engine.service.reevaluate import Progress, Report, reevaluate
@@ -23,19 +26,30 @@ from engine.store import Database, RecordView, Store, database_url
 
 # --- records: the store and the governance around each decision -------------------------------
 
+# One database connection (pool) per URL per process, migrated once; each caller gets it with
+# the sign-off roles of its own pack's profile.
 _STORES: dict[str, Store] = {}
 
 
-def open_store(url: str | None = None) -> Store:
-    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), migrated, once per process."""
+def open_store(url: str | None = None, pack: RulePack | None = None) -> Store:
+    """The store at `url`, DTPA_DATABASE_URL or the embedded SQLite file. Which roles must sign
+    a record comes from the pack's profile (by default the repository's pack)."""
     resolved = database_url(url)
     if resolved not in _STORES:
-        _STORES[resolved] = Store(Database(resolved), required_roles=_required_roles)
-    return _STORES[resolved]
+        _STORES[resolved] = Store(Database(resolved))
+    return Store(_STORES[resolved].db, required_roles=signoff_roles(pack or default_pack()))
+
+
+def signoff_roles(pack: RulePack) -> Callable[[str], list[str]]:
+    """Context -> the roles the pack's profile requires to sign a record of it."""
+    required = pack.profile.required_signoff_roles
+    return lambda context: list(required.get(context, []))  # type: ignore[call-overload]
 
 
 def _required_roles(context: str) -> list[str]:
-    return list(default_pack().profile.required_signoff_roles.get(context, []))  # type: ignore[call-overload]
+    # Kept only for tests/browser/test_journeys.py until it passes its pack (signoff_roles);
+    # nothing in DTPA calls it.
+    return signoff_roles(default_pack())(context)
 
 
 def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store | None = None,
@@ -43,7 +57,9 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
                     supersedes: str | None = None, now: dt.datetime | None = None) -> RecordView:
     """Decide and store: an individual use is decided on the stored product decision it names,
     and is not saved when that record cannot be read."""
-    store = store or open_store()
+    known_role(role)
+    pack = pack or default_pack()
+    store = store or open_store(pack=pack)
     if isinstance(assessment, IndividualUseCheck):
         assessment, record = check_use(assessment, store, pack, now, require_store=True)
     else:
@@ -54,24 +70,27 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
 
 def reevaluate_all(by: str, role: str, store: Store | None = None, pack: RulePack | None = None,
                    progress: Progress | None = None, workers: int = 1) -> Report:
-    return reevaluate(store or open_store(), pack or default_pack(), by, role, decide_quickly,
-                      progress, workers)
+    known_role(role)
+    pack = pack or default_pack()
+    return reevaluate(store or open_store(pack=pack), pack, by, role, decide_quickly, progress,
+                      workers)
 
 
-CASE_STUDIES = Path(__file__).resolve().parent.parent.parent / "case_studies"
 SEEDER = ("DTPA case-study library", "administrator")
 
 
-def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES) -> list[RecordView]:
+def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES,
+                      pack: RulePack | None = None) -> list[RecordView]:
     """Load the case studies into a store once (idempotent), each decided exactly as written:
     individual-use case studies keep their own product facts (they illustrate, they are not
     linked to a signed-off product record)."""
-    store = store or open_store()
+    pack = pack or default_pack()
+    store = store or open_store(pack=pack)
     views = []
-    for path in sorted(folder.glob("*.yaml")):
-        assessment = load_assessment(path)
-        views.append(store.save(assessment.model_dump(mode="json"), assess(assessment), *SEEDER,
-                                idempotency_key=f"case-study:{path.stem}"))
+    for name, study in case_studies(folder=folder).items():
+        assessment = study.assessment
+        views.append(store.save(assessment.model_dump(mode="json"), assess(assessment, pack), *SEEDER,
+                                idempotency_key=f"case-study:{name}"))
     return views
 
 
@@ -95,14 +114,16 @@ def render_export(record: DecisionRecord, kind: str, gov=None,
 
 
 def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None = None,
-                  audit: bool = True) -> tuple[bytes, str]:
+                  audit: bool = True, pack: RulePack | None = None) -> tuple[bytes, str]:
     """Export a stored record (with its sign-offs, overrides and audit trail). The export is an
     audit event; a caller that prepares a file before the person asks for it (a web download
-    button) passes audit=False and records the event when it is taken (`store.record_export`)."""
-    store = store or open_store()
+    button) passes audit=False and records the event when it is taken (`store.record_export`).
+    Condition owners and due dates are those sealed into the record; the store (or the pack it
+    is opened with) says which roles must sign."""
+    known_role(role)
+    store = store or open_store(pack=pack)
     view = store.get(ref)
-    data = render_export(view.record, kind, governance(view, store, default_pack().profile),
-                         json.loads(view.row.input_json))
+    data = render_export(view.record, kind, governance(view, store), json.loads(view.row.input_json))
     if audit:
         store.record_export(view.row.id, by, role, kind)
     return data, view.row.id + EXPORT_KINDS[kind]
@@ -125,21 +146,24 @@ def select_records(store: Store, product: str | None = None, ward: str | None = 
 
 def export_bundle(views: list[RecordView], title: str, by: str, role: str, store: Store,
                   progress=None) -> tuple[bytes, str]:
-    """A bundle PDF of many records and the CSV of their open conditions; each export audited."""
-    profile = default_pack().profile
-    pdf = bundle_pdf(views, store, profile, title, progress)
+    """A bundle PDF of many records and the CSV of their open conditions (owners and due dates
+    as sealed in each record); each export audited."""
+    known_role(role)
+    pdf = bundle_pdf(views, store, title, progress)
     for v in views:
         store.record_export(v.row.id, by, role, "bundle")
-    return pdf, conditions_csv(views, profile)
+    return pdf, conditions_csv(views)
 
 
-def product_link(check: IndividualUseCheck, store: Store | str | None = None) -> ProductLink:
+def product_link(check: IndividualUseCheck, store: Store | str | None = None,
+                 pack: RulePack | None = None) -> ProductLink:
     """The product facts a check relies on, from the store (a Store, or its URL; by default
-    DTPA_DATABASE_URL) when it can be read, else as the check states them, saying why."""
+    DTPA_DATABASE_URL) when it can be read, else as the check states them, saying why. Whether
+    the product decision is signed off follows the pack's profile."""
     if isinstance(store, Store):
         return link_product(check, store.db.url, lambda: store)
     url = database_url(store)
-    return link_product(check, url, lambda: open_store(url))
+    return link_product(check, url, lambda: open_store(url, pack))
 
 
 def check_use(assessment: IndividualUseCheck, store: Store | str | None = None,
@@ -149,7 +173,8 @@ def check_use(assessment: IndividualUseCheck, store: Store | str | None = None,
     where its product facts came from and lists that decision's own conditions. When the named
     record cannot be read it is decided on the facts as stated (require_store: refused instead).
     quick: without "what would change this decision" (explanations, previews)."""
-    link = product_link(assessment, store)
+    pack = pack or default_pack()
+    link = product_link(assessment, store, pack)
     if require_store and link.error is not None:
         raise link.error
     record = (evaluate if quick else assess)(link.check, pack, now)

@@ -3,36 +3,35 @@ DTPA_DATABASE_URL says so. The schema is created and upgraded by Alembic migrati
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import StoreUnavailable
+from engine.settings import settings
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_SQLITE = ROOT / "data" / "dtpa.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHAIN_LOCK = 724_001  # PostgreSQL advisory lock id that serialises writers of the audit chain
 
 
 def database_url(url: str | None = None) -> str:
-    return url or os.environ.get("DTPA_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+    """The URL given, else DTPA_DATABASE_URL, else the embedded SQLite file under data/."""
+    return url or settings().database_url
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
-    return url
+    """The URL without its password, for messages (SQLAlchemy's own rendering). A string that
+    is not a URL at all is shown only up to its scheme: it may still hold a secret."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url.split("://", 1)[0] + "://***" if "://" in url else "***"
 
 
 def make_engine(url: str) -> Engine:

@@ -1,13 +1,24 @@
 """The store's tables (SQLAlchemy 2). Rows are written once and never updated: a change to a
 decision is a new version, and every action is an event in the hash-chained audit log.
-Timestamps are ISO 8601 strings in UTC, so they hash the same on SQLite and PostgreSQL."""
+Timestamps are ISO 8601 strings in UTC, so they hash the same on SQLite and PostgreSQL.
+
+Every hashed row names its hash scheme (engine/hashing.py) and, from migration 0005 on, keeps the
+exact canonical bytes its hash covers: a record its record_json and input_json, an event, sign-off
+or override its `canonical` column. Rows stored before 0005 are `sorted-json-sha256`."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+
+from engine.hashing import LEGACY
+
+
+def _scheme() -> MappedColumn[str]:
+    # Rows stored before migration 0005 are legacy; every writer names its scheme explicitly.
+    return mapped_column(String(32), server_default=LEGACY)
 
 
 class Base(DeclarativeBase):
@@ -40,6 +51,7 @@ class RecordRow(Base):
     record_json: Mapped[str] = mapped_column(Text)
     input_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
+    hash_scheme: Mapped[str] = _scheme()
     created_at: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(200))
     created_role: Mapped[str] = mapped_column(String(80))
@@ -57,6 +69,8 @@ class SignoffRow(Base):
     attestations: Mapped[dict] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    hash_scheme: Mapped[str] = _scheme()
+    canonical: Mapped[str | None] = mapped_column(Text)  # the bytes content_hash covers
 
 
 class OverrideRow(Base):
@@ -72,6 +86,8 @@ class OverrideRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
+    hash_scheme: Mapped[str] = _scheme()
+    canonical: Mapped[str | None] = mapped_column(Text)  # the bytes content_hash covers
 
 
 class EventRow(Base):
@@ -89,6 +105,8 @@ class EventRow(Base):
     flags_review: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    hash_scheme: Mapped[str] = _scheme()
+    canonical: Mapped[str | None] = mapped_column(Text)  # the bytes `hash` covers
 
 
 class DraftRow(Base):
@@ -115,3 +133,19 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[str] = mapped_column(String(32))
+
+
+class TokenRow(Base):
+    """A sign-in or script token. The token itself is shown once and never stored: only its
+    SHA-256, whose it is, what it may do, and when it expires or was revoked."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    scopes: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[str | None] = mapped_column(String(32))

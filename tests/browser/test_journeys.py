@@ -147,27 +147,20 @@ def test_dpo_verifies_the_chain_and_exports_a_bundle(app_server, page):
 
 
 def test_every_page_passes_axe_core(app_server, page):
-    """No serious or critical WCAG 2.2 A/AA violation in what the app controls; violations in
-    Streamlit's own markup (outside the app's content) are listed, not failed."""
+    """No serious or critical WCAG 2.2 A/AA violation on any page, in the app's content or in
+    Streamlit's own markup: a person using the app meets both. An exception would be a rule id
+    with its reason, passed as check_accessibility's ignore_rules; there is none today."""
     page.goto(app_server.url + "/", wait_until="domcontentloaded")
     wait_for_app(page)
-    assert check_accessibility(page, "sign-in", assert_clean=False) == []
+    check_accessibility(page, "sign-in")
     open_app(page, app_server, "sam.patel")
     go(page, "Case studies")  # leaves a decision in the session for the Decision page
     page.get_by_role("button", name="Run").click()
     wait_for_app(page)
     page.get_by_role("button", name="Use this decision").click()
     wait_for_app(page)
-    app_owned = {}
     for title in PAGES:
         go(page, title)
         slug = title.lower().replace(" ", "-")
         screenshot(page, f"page-{slug}")
-        found = check_accessibility(page, slug, assert_clean=False)
-        for v in found:
-            mine = [n for n in v["nodes"] if n["origin"] != "streamlit"]
-            if mine:
-                app_owned.setdefault(title, []).append((v["id"], v["impact"], len(mine)))
-            else:
-                print(f"\n[axe] {title}: {v['id']} ({v['impact']}) in Streamlit's own markup")
-    assert app_owned == {}
+        check_accessibility(page, slug)

@@ -4,12 +4,12 @@ import streamlit as st
 
 from engine.errors import DTPAError
 from ui.auth import ROLE_CHOICES, current
-from ui.common import pretty, store
+from ui.common import pretty
 
 who = current()
 st.title("Accounts")
 st.dataframe([{"Username": u.username, "Name": u.name, "Role": pretty(u.role),
-               "Wards": ", ".join(u.wards), "Active": u.active} for u in store().users()],
+               "Wards": ", ".join(u.wards), "Active": u.active} for u in who.users()],
              hide_index=True, width="stretch")
 with st.form("add_user"):
     st.markdown("**Add an account**")

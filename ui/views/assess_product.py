@@ -3,12 +3,11 @@
 
 import streamlit as st
 
-from engine import service
 from engine.errors import DTPAError
-from engine.knowledge.questions import questions
+from engine.service.forms import questions
 from ui import form
 from ui.auth import current
-from ui.common import CASE_STUDIES, pack, store
+from ui.common import pack
 
 CONTEXT = "procurement"
 who = current()
@@ -19,14 +18,13 @@ st.write("For a procurement panel: describe the product and the service, answer 
          "and evaluate. Unanswered questions become open questions; *not applicable* needs a reason.")
 
 with st.expander("Start from a case study or a saved draft", expanded=False):
-    cases = {p.stem: p for p in sorted(CASE_STUDIES.glob("*.yaml"))
-             if "context: procurement" in p.read_text()}
-    drafts = {d.name: d for d in store().drafts(CONTEXT)}
+    cases = who.case_studies(CONTEXT)
+    drafts = {d.name: d for d in who.drafts(CONTEXT)}
     options = ["(blank form)"] + [f"Case study: {c}" for c in cases] + [f"Draft: {d}" for d in drafts]
     start = st.selectbox("Start from", options, key="pro_start")
     if st.button("Load", key="pro_load"):
         if start.startswith("Case study: "):
-            data = service.load_assessment(cases[start[12:]]).model_dump(mode="json", exclude_none=True)
+            data = cases[start[12:]].assessment.model_dump(mode="json", exclude_none=True)
         elif start.startswith("Draft: "):
             data = drafts[start[7:]].data
         else:
@@ -45,11 +43,11 @@ evaluate = cols[0].button("Evaluate", type="primary", key="pro_evaluate")
 draft_name = cols[2].text_input("Draft name", key="pro_draft_name", placeholder="e.g. Willow Ward monitor")
 if cols[1].button("Save draft", key="pro_save_draft"):
     try:
-        store().save_draft(draft_name, CONTEXT, data, who.actor.name)
+        who.save_draft(draft_name, CONTEXT, data)
         st.success(f"Draft '{draft_name}' saved. Load it from 'Start from' to continue.")
     except DTPAError as exc:
         st.error(str(exc))
 
 if evaluate:
-    form.evaluate(data, CONTEXT, lambda assessment: (assessment, who.assess(assessment)))
+    form.evaluate(data, CONTEXT, who.decide)
 form.decision_preview(CONTEXT)

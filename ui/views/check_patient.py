@@ -4,10 +4,11 @@
 import streamlit as st
 
 from engine import service
-from engine.knowledge.questions import questions
+from engine.errors import DTPAError
+from engine.service.forms import questions
 from ui import form
 from ui.auth import current
-from ui.common import CASE_STUDIES, pack, pretty
+from ui.common import pack, pretty
 
 CONTEXT = "individual_use"
 who = current()
@@ -19,7 +20,7 @@ st.write("For the clinical team: check a use of an approved product for this pat
          "review). DTPA does not give legal advice or judge this patient's risk. Use the patient's "
          "local pseudonymous reference, never a name or NHS number.")
 
-if not who.actor.may("save_individual_use", who.actor.wards[0] if who.actor.wards else None):
+if not who.checks_patients:
     st.info("Checking use for a patient is for clinical staff on the patient's ward; you can "
             "still read product decisions on the Records page.")
 products = who.records(context="procurement")
@@ -40,14 +41,25 @@ if problems:
 st.success(f"{product.row.id} is approved and current (review by {product.row.review_date}).")
 
 with st.expander("Start from a case study", expanded=False):
-    cases = {c.stem: c for c in sorted(CASE_STUDIES.glob("*.yaml"))
-             if "context: individual_use" in c.read_text()}
+    cases = who.case_studies(CONTEXT)
     start = st.selectbox("Case study", list(cases), key="ind_start")
     if st.button("Load", key="ind_load"):
-        data = service.load_assessment(cases[start]).model_dump(mode="json", exclude_none=True)
+        data = cases[start].assessment.model_dump(mode="json", exclude_none=True)
         data.pop("product", None)  # this use relies on the product decision chosen above
         form.load(data, qs, CONTEXT)
         st.rerun()
+
+if who.checks_patients:
+    with st.expander("Continue a saved draft", expanded=False):
+        st.caption("Your own drafts, for patients on your wards: no one else sees them.")
+        drafts = {d.name: d for d in who.drafts(CONTEXT)}
+        if not drafts:
+            st.write("You have no saved drafts.")
+        else:
+            opened = st.selectbox("Saved draft", list(drafts), key="ind_draft")
+            if st.button("Open draft", key="ind_draft_open"):
+                form.load(drafts[opened].data, qs, CONTEXT)
+                st.rerun()
 
 form.summary(CONTEXT)
 form.render(qs, CONTEXT, p.catalogue.targets, skip=("product.",))
@@ -56,7 +68,18 @@ data["product"] = {"record_id": product.row.id}
 st.progress(answered / total if total else 0.0,
             text=f"{answered} of {total} questions the rules need are answered")
 
-if st.button("Evaluate", type="primary", key="ind_evaluate"):
-    form.evaluate(data, CONTEXT,
-                  lambda assessment: service.check_use(assessment, who.store, p))
+cols = st.columns([1, 1, 2])
+evaluate = cols[0].button("Evaluate", type="primary", key="ind_evaluate")
+if who.checks_patients:
+    draft_name = cols[2].text_input("Draft name (no patient names or NHS numbers)",
+                                    key="ind_draft_name", placeholder="e.g. WIL-0042 night use")
+    if cols[1].button("Save draft", key="ind_save_draft"):
+        try:
+            who.save_draft(draft_name, CONTEXT, data)
+            st.success(f"Draft '{draft_name.strip()}' saved. Open it from 'Continue a saved draft'.")
+        except DTPAError as exc:
+            st.error(exc.message)
+
+if evaluate:
+    form.evaluate(data, CONTEXT, who.decide)  # refused unless the patient is on the person's ward
 form.decision_preview(CONTEXT)

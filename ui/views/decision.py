@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from engine import service
 from engine.errors import DTPAError
 from engine.models.vocab import Attestation, Outcome, Verdict
 from ui.auth import current
-from ui.common import pretty, show_record, store
+from ui.common import pretty, show_record
 
 who = current()
-name, role = who.actor.name, who.actor.role.value
+role = who.actor.role.value
 st.title("Decision")
 decision = st.session_state.get("decision")
 if not decision:
@@ -19,7 +18,11 @@ if not decision:
     st.stop()
 
 record = decision["record"]
-view = who.read(decision["view_id"]) if decision.get("view_id") else None
+try:  # a stored record is shown only to someone who may read it
+    view = who.read(decision["view_id"]) if decision.get("view_id") else None
+except DTPAError as exc:
+    st.error(exc.message)
+    st.stop()
 if view is not None:
     record = view.record
     st.caption(f"Stored record {view.row.id} · {view.status}")
@@ -71,16 +74,13 @@ kinds = [("pdf", "Audit PDF", "application/pdf"), ("json", "JSON record", "appli
          ("fhir", "FHIR R5 bundle", "application/fhir+json")]
 if record.record_type == "individual_use":
     kinds.insert(1, ("easy-read", "Easy-read summary", "application/pdf"))
-if view is not None and not who.actor.may(f"export_{view.row.context}", view.row.ward):
-    st.write("Your role does not export this record.")
+try:  # prepared now; a stored record's export becomes an audit event when the file is taken
+    files = [who.export(view.row.id, kind, audit=False) if view is not None
+             else who.export_unsaved(decision["assessment"], record, kind) for kind, _, _ in kinds]
+except DTPAError as exc:
+    st.write(f"You cannot download this decision: {exc.message}.")
     st.stop()
-cols = st.columns(len(kinds))
-for col, (kind, label, mime) in zip(cols, kinds, strict=True):
-    if view is not None:  # the export becomes an audit event when the file is taken
-        data, filename = who.export(view.row.id, kind, audit=False)
-        col.download_button(label, data, file_name=filename, mime=mime, key=f"dl_{kind}",
-                            on_click=store().record_export, args=(view.row.id, name, role, kind))
-    else:
-        data = service.render_export(record, kind, None, decision["assessment"].model_dump(mode="json"))
-        col.download_button(label, data, file_name=f"dtpa-decision{service.EXPORT_KINDS[kind]}",
-                            mime=mime, key=f"dl_{kind}")
+for col, (kind, label, mime), (data, filename) in zip(st.columns(len(kinds)), kinds, files, strict=True):
+    col.download_button(label, data, file_name=filename, mime=mime, key=f"dl_{kind}",
+                        on_click=who.record_export if view is not None else None,
+                        args=(view.row.id, kind) if view is not None else None)

@@ -5,9 +5,9 @@ import datetime as dt
 import streamlit as st
 
 from engine.errors import DTPAError
-from engine.export.terminal import governance_text
+from engine.service.display import governance_text
 from ui.auth import current
-from ui.common import pretty, store
+from ui.common import pretty
 
 who = current()
 st.title("Records and audit")
@@ -25,7 +25,7 @@ views = [v for v in who.records(product=product or None, ward=ward or None)
 if outcome != "(any)":
     views = [v for v in views if v.effective_outcome == outcome]
 if due_only:
-    due_ids = {v.row.id for v, _ in store().due(30)}
+    due_ids = {v.row.id for v, _ in who.due(30)}
     views = [v for v in views if v.row.id in due_ids]
 st.dataframe([{"Record": v.row.id, "Kind": pretty(v.row.context), "Subject": v.row.product
                + (f" / {v.row.patient_reference}" if v.row.patient_reference else ""),
@@ -39,20 +39,25 @@ if views:
     if st.button("Open", key="rec_open"):
         # Opening a patient's record is an audit event, with who opened it.
         view = who.open(chosen)
-        rows, events = store().history(chosen)
+        rows, events = who.history(chosen)
         st.session_state["opened"] = (view.row.id, [(r.id, r.outcome, r.created_at) for r in rows],
                                       [(e.seq, e.at, e.action, e.record_id, e.actor, e.role) for e in events])
 opened = st.session_state.get("opened")
-if opened:
-    view = who.read(opened[0])
+try:  # opened earlier in this browser session, perhaps by someone else: checked again
+    view = who.read(opened[0]) if opened else None
+except DTPAError as exc:
+    st.session_state.pop("opened")
+    st.error(exc.message)
+    view = None
+if view is not None:
     st.subheader(f"Record {view.row.id}")
     st.text(governance_text(view))
     st.markdown("**Versions**")
     for rid, out, at in opened[1]:
         st.write(f"- {rid}: {pretty(out)}, saved {at[:16]}")
     st.markdown("**History (audit events)**")
-    st.dataframe([{"#": s, "When (UTC)": at[:19], "Action": a, "Record": r, "Who": f"{who} ({rl})"}
-                  for s, at, a, r, who, rl in opened[2]], hide_index=True, width="stretch")
+    st.dataframe([{"#": s, "When (UTC)": at[:19], "Action": a, "Record": r, "Who": f"{by} ({rl})"}
+                  for s, at, a, r, by, rl in opened[2]], hide_index=True, width="stretch")
     if st.button("Show this decision", key="rec_show"):
         st.session_state["decision"] = {"record": view.record, "assessment": None, "view_id": view.row.id}
         st.switch_page("views/decision.py")

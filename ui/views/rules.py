@@ -1,10 +1,9 @@
 """Principles and rules: browse and search the catalogue and the rules; the traceability graph."""
 
-import networkx as nx
 import streamlit as st
 import yaml
 
-from engine.knowledge.graph import build_graph, target_node, to_dot
+from engine.service.display import traceability_dot
 from ui.auth import current
 from ui.common import pack, pretty
 
@@ -67,10 +66,6 @@ for loaded in sorted(rules, key=lambda r: r.rule.id):
                      hide_index=True, width="stretch")
 
 st.subheader("Traceability graph")
-graph = build_graph(p)
 focus = target if target != "(all)" else "P2"
-node = target_node(p, focus)
-keep = {node} | set(graph.predecessors(node))
-keep |= {f for r in list(keep) if r.startswith("rule:") for f in graph.predecessors(r)}
 st.caption(f"Questions -> rules -> {focus}; choose a principle or area above to redraw.")
-st.graphviz_chart(to_dot(nx.DiGraph(graph.subgraph(keep))), width="stretch")
+st.graphviz_chart(traceability_dot(p, focus), width="stretch")
