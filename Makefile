@@ -29,6 +29,8 @@ test: $(STAMP)
 	scripts/system-deps.sh
 	$(BIN)/ruff check engine ui tests bench
 	PYTHONPATH=. $(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/dtpa questions --check
 	$(BIN)/dtpa rules check
 	scripts/with-postgres.sh $(BIN)/pytest
 

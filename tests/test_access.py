@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine import service
 from engine.errors import AccessDenied, InputInvalid, StoreConflict
 from engine.models.people import ALLOWED, Actor
 from engine.service.session import Access
-from engine.store.tables import UserRow
+from engine.store.tables import EventRow, UserRow
 from tests.conftest import ALL_ATTESTATIONS, individual_for, load_case
 
 PASSWORD = "correct horse battery staple"
@@ -122,6 +123,21 @@ def test_local_accounts_hash_passwords_and_refuse_wrong_ones(store):
         admin.add_user("short", "Short Pass", "dpo", [], "short")
     with pytest.raises(StoreConflict, match="already exists"):
         admin.add_user("kim.lee", "Kim Lee", "clinician", [], PASSWORD)
+
+
+def test_an_account_added_by_an_administrator_is_an_audit_event_naming_them(store):
+    """An e-mail address is a username (OpenID Connect accounts are looked up by it), and who
+    added which account with which role is on the audit chain."""
+    admin = Access(actor("administrator"), store)
+    admin.add_user("sam.dpo@trust.nhs.uk", "Sam Patel", "dpo", [], PASSWORD)
+    with store.db.read() as session:
+        from_chain = session.execute(select(EventRow).where(EventRow.action == "account_added")
+                                     ).scalars().all()
+    assert [(e.actor, e.role, e.detail["username"], e.detail["role"]) for e in from_chain] == [
+        (admin.actor.name, "administrator", "sam.dpo@trust.nhs.uk", "dpo")]
+    for bad in ("", "-leading", "has space", "x" * 201):
+        with pytest.raises(InputInvalid, match="username"):
+            admin.add_user(bad, "Some Body", "dpo", [], PASSWORD)
 
 
 def test_every_action_names_the_roles_that_may_do_it():

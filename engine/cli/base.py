@@ -102,5 +102,5 @@ def operator() -> str:
 def read_password(from_stdin: bool, confirm: bool = False) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Password" + (" (at least 12 characters)" if confirm else ""),
-                        hide_input=True, confirmation_prompt=confirm)
+    return str(typer.prompt("Password" + (" (at least 12 characters)" if confirm else ""),
+                            hide_input=True, confirmation_prompt=confirm))

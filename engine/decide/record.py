@@ -8,9 +8,7 @@ the policy's own precedence lists, words it, resolves citations and computes the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, Literal
 
 from engine import __version__
 from engine.decide.wording import NOT_JUDGED, legal_route
@@ -19,6 +17,7 @@ from engine.facts.schema import NA_PREFIX, FactView, fact_specs
 from engine.hashing import digest
 from engine.knowledge.pack import LoadedRule, RulePack
 from engine.knowledge.rulespec import severity_rank
+from engine.models.assessment import AnyAssessment
 from engine.models.record import (
     SCHEME,
     Citation,
@@ -34,13 +33,13 @@ from engine.models.record import (
     Trace,
     seal,
 )
-from engine.models.vocab import Role
+from engine.models.vocab import Context, Outcome, Role, Verdict
 from engine.runtime.host import Raw
 
 
-def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw,
+def build_record(pack: RulePack, assessment: AnyAssessment, view: FactView, raw: Raw,
                  ruleset: str, now: dt.datetime) -> DecisionRecord:
-    context: str = assessment.context  # type: ignore[attr-defined]
+    context: str = assessment.context
     rules = {r.rule.id: r for r in pack.rules_for(context)}
     fired = sorted(set(raw.fired), key=lambda rid: (severity_rank(rules[rid].rule.severity), rid))
     unknown = sorted(set(raw.unknown))
@@ -52,21 +51,21 @@ def build_record(pack: RulePack, assessment: BaseModel, view: FactView, raw: Raw
         scope_note = f"{scope.out_of_scope_note.strip()} Still worth applying: " + ", ".join(
             f"{t} {pack.catalogue.targets[t]}" for t in scope.still_worth_applying) + "."
     review_date, review_basis = _review(pack, assessment, context)
-    tech = assessment.technology  # type: ignore[attr-defined]
+    tech = assessment.technology
     patient = getattr(assessment, "patient", None)
     product = getattr(assessment, "product", None)
     record = DecisionRecord(
-        record_type=context,
-        title=assessment.title,  # type: ignore[attr-defined]
+        record_type=Context(context),
+        title=assessment.title,
         subject=Subject(product=tech.name, vendor=tech.vendor, version=tech.version,
                         category=tech.category,
                         patient_reference=patient.reference if patient else None,
                         ward=patient.ward if patient else None),
         relies_on=product.record_id if product else None,
         legal_route=legal_route(assessment),
-        assessed_on=assessment.assessed_on,  # type: ignore[attr-defined]
+        assessed_on=assessment.assessed_on,
         evaluated_at=now,
-        outcome=outcome,
+        outcome=Outcome(outcome),
         outcome_reason=outcome_reason,
         verdicts=_verdicts(pack, rules, raw, view),
         findings=findings,
@@ -136,7 +135,7 @@ def outcome_of(pack: RulePack, raw: Raw) -> dict[str, str]:
     order = list(pack.policy.outcome_order)
     if not raw.outcomes:  # the policy's default rule always fires; this guards a broken policy
         raise EngineFailure("the decision policy proposed no outcome (is its default rule missing?)")
-    return min(raw.outcomes, key=lambda o: order.index(o["outcome"]))
+    return min(raw.outcomes, key=lambda o: order.index(Outcome(o["outcome"])))
 
 
 def _outcome(pack: RulePack, raw: Raw) -> tuple[str, str]:
@@ -153,23 +152,29 @@ def verdict_map(pack: RulePack, raw: Raw, view: FactView) -> dict[str, tuple[str
     """Principle or area -> (verdict, the rules behind it, the policy rule that gave it, or "")."""
     context = view.fact["kind"]
     rules = {r.rule.id: r for r in pack.rules_for(context)}
-    order = list(pack.policy.verdict_order)
-    out = {}
+    order = [str(v) for v in pack.policy.verdict_order]
+    out: dict[str, tuple[str, list[str], str]] = {}
     for target in pack.catalogue.targets:
         given = [v for v in raw.verdicts if v["target"] == target]
         mine = [r for r in rules.values() if target in r.rule.targets]
         if given:
             worst = min(order.index(v["verdict"]) for v in given)
             ids = sorted({rid for v in given if order.index(v["verdict"]) == worst
-                          for rid in raw.sources[tuple(v["source"].split("|"))]})
+                          for rid in raw.sources[_source_key(v["source"])]})
             by = next(v["by"] for v in given if order.index(v["verdict"]) == worst)
             out[target] = (order[worst], ids, by)
         elif mine and all(_not_applicable(r, view, context) for r in mine):
             out[target] = ("not_applicable", [], "")
         else:
-            out[target] = (pack.policy.default_verdict, sorted(
+            out[target] = (str(pack.policy.default_verdict), sorted(
                 r.rule.id for r in mine if r.rule.id in raw.fired or r.rule.id in raw.unknown), "")
     return out
+
+
+def _source_key(source: str) -> tuple[str, str, str]:
+    """The runtime joins (kind, rule or target, severity) with "|" in a fact's `source`."""
+    kind, name, severity = source.split("|")
+    return kind, name, severity
 
 
 def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw,
@@ -185,7 +190,7 @@ def _verdicts(pack: RulePack, rules: dict[str, LoadedRule], raw: Raw,
             mine = sum(1 for r in rules.values() if target in r.rule.targets)
             reason = f"{pack.policy.default_reason} ({mine} rules checked)"
         out.append(TargetVerdict(target=target, name=pack.catalogue.targets[target],
-                                 verdict=verdict, reason=reason, rule_ids=ids))
+                                 verdict=Verdict(verdict), reason=reason, rule_ids=ids))
     return out
 
 
@@ -217,10 +222,11 @@ def _crosswalk(rules: dict[str, LoadedRule], fired: list[str],
             for ref in refs:
                 groups.setdefault((framework, ref), []).append(rid)
     out = []
-    for (framework, ref), ids in sorted(groups.items()):
+    for (name, ref), ids in sorted(groups.items()):
         failing = [r for r in ids if r in fired and rules[r].rule.severity in ("blocker", "condition")]
-        status = "not_met" if failing else "open" if any(r in unknown for r in ids) else "met"
-        out.append(CrosswalkEntry(framework=framework, reference=ref, status=status, rule_ids=ids))
+        status: Literal["met", "not_met", "open"] = (
+            "not_met" if failing else "open" if any(r in unknown for r in ids) else "met")
+        out.append(CrosswalkEntry(framework=name, reference=ref, status=status, rule_ids=ids))
     return out
 
 
@@ -232,16 +238,17 @@ def _get(obj: Any, path: str) -> Any:
     return obj
 
 
-def _review(pack: RulePack, assessment: BaseModel, context: str) -> tuple[dt.date | None, str | None]:
+def _review(pack: RulePack, assessment: AnyAssessment,
+            context: str) -> tuple[dt.date | None, str | None]:
     """The earliest date anything in the record falls due, per the local profile."""
-    sources = pack.profile.review.get(context)  # type: ignore[call-overload]
+    sources = pack.profile.review.get(Context(context))
     if sources is None:
         return None, None
-    assessed_on: dt.date = assessment.assessed_on  # type: ignore[attr-defined]
+    assessed_on: dt.date = assessment.assessed_on
     profile = pack.profile.name
     candidates = [(assessed_on + dt.timedelta(days=sources.default_days),
                    f"{sources.default_days} days after assessment ({profile} profile)")]
-    category = assessment.technology.category  # type: ignore[attr-defined]
+    category = assessment.technology.category
     if category in sources.by_category:
         days = sources.by_category[category]
         candidates.append((assessed_on + dt.timedelta(days=days),

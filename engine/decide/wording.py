@@ -96,8 +96,8 @@ OVERRIDE_BASIS_WORDS = {
 
 
 def _words(table: dict[str, str], value: Any) -> str:
-    value = str(getattr(value, "value", value))
-    return table.get(value, value.replace("_", " "))
+    text = str(getattr(value, "value", value))
+    return table.get(text, text.replace("_", " "))
 
 
 def legal_route(check: Any) -> str | None:

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph
@@ -17,6 +16,7 @@ from reportlab.platypus import PageBreak, Paragraph
 from engine.errors import InputInvalid
 from engine.export.pdf import (
     NOT_RECORDED,
+    ConditionEntry,
     Governance,
     attach,
     build,
@@ -26,6 +26,7 @@ from engine.export.pdf import (
     verification_story,
 )
 from engine.models.record import DecisionRecord
+from engine.store import RecordView, Store
 
 Progress = Callable[[int, int], None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
@@ -41,7 +42,7 @@ def safe_output(folder: Path, name: str) -> Path:
     return path
 
 
-def condition_plan(record: DecisionRecord) -> list[dict[str, Any]]:
+def condition_plan(record: DecisionRecord) -> list[ConditionEntry]:
     """Owner and due date of each condition, as sealed into the record when it was decided
     (never today's profile: the plan agreed then is the one the record shows)."""
     return [{"rule": c.rule_id, "owner": c.owner or NOT_RECORDED,
@@ -50,7 +51,7 @@ def condition_plan(record: DecisionRecord) -> list[dict[str, Any]]:
             for c in record.conditions]
 
 
-def governance(view, store) -> Governance:  # view: RecordView
+def governance(view: RecordView, store: Store) -> Governance:
     _, events = store.history(view.row.id)
     return Governance(
         record_id=view.row.id, decided_by=f"{view.row.created_by} ({view.row.created_role})",
@@ -64,7 +65,7 @@ def governance(view, store) -> Governance:  # view: RecordView
         conditions=condition_plan(view.record))
 
 
-def bundle_pdf(views: list, store, title: str,
+def bundle_pdf(views: list[RecordView], store: Store, title: str,
                progress: Progress | None = None) -> bytes:
     """One PDF with an index and every record, for a product, a ward or a period."""
     s = styles()
@@ -90,7 +91,7 @@ def bundle_pdf(views: list, store, title: str,
                   {"/DTPABundleRecords": str(len(views))})
 
 
-def conditions_csv(views: list) -> str:
+def conditions_csv(views: list[RecordView]) -> str:
     """Every open condition and action across the records, for a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)

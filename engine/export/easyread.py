@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from engine.errors import InputInvalid
 from engine.export.pdf import ATTACHMENT, HASH_KEY, attach, build, record_json_bytes
@@ -111,6 +111,7 @@ LIBERTY_AUTHORITY = {
     "court_of_protection": "the Court of Protection",
     "high_court": "the High Court",
 }
+CAPACITY = {"has_capacity": True, "lacks_capacity": False}
 LAST_REVIEW = {"continue": "The team decided to keep using it.",
                "change": "The team decided to change how it is used.",
                "stop": "The team decided to stop using it."}
@@ -162,19 +163,19 @@ class _Case:
         self.override, self.liberty = section("override_of_refusal"), section("liberty")
         self.review, self.justification = section("review"), section("justification")
         patient, capacity = section("patient"), section("capacity")
-        self.status = patient.get("legal_status")
-        self.age = patient.get("age_band")
+        self.status: str | None = patient.get("legal_status")
+        self.age: str | None = patient.get("age_band")
         self.said_no = self.decision.get("patient_response") in ("refuses", "resists")
         self.resists = self.decision.get("patient_response") == "resists"
-        self.route = self.decision.get("route")
-        self.parent = self.decision.get("parental_view")
+        self.route: str | None = self.decision.get("route")
+        self.parent: str | None = self.decision.get("parental_view")
         # Able to decide: True, False, or None while not known (fluctuating, not assessed).
         gillick = capacity.get("gillick_competent")
-        cap = capacity.get("status")
+        cap: str | None = capacity.get("status")
         if self.age == "under_16" and gillick in (True, False):
             self.able: bool | None = gillick
         else:
-            self.able = {"has_capacity": True, "lacks_capacity": False}.get(cap)
+            self.able = None if cap is None else CAPACITY.get(cap)
         self.child = self.age in ("under_16", "age_16_17")
         self.part_4 = self.status is not None and self.status not in OUTSIDE_PART_4
 
@@ -213,7 +214,7 @@ def _refusal_able(c: _Case) -> list[str]:
     out = [_said(c)] + _parent_cannot_overrule(c)
     if c.part_4:
         return out + _override(c)
-    if c.mha:
+    if c.status in STATUS:  # c.mha
         out.append(STATUS[c.status] + " This does not let the team use it when you say no.")
     out.append("The team must not use it while you say no. If they are worried about your "
                "safety, staff can check on you in person instead.")
@@ -254,7 +255,7 @@ def _refusal_unable(c: _Case) -> list[str]:
     """The patient cannot decide and objects, in words or by what they do."""
     out = ["You could not decide about this.",
            "You showed us you do not want it." if c.resists else "You told us you do not want it."]
-    if c.mha:
+    if c.status in STATUS:  # c.mha
         out.append(STATUS[c.status])
     out.append("The team must check it is allowed by law. They must think about what you want "
                "now and what you wanted before. They must ask people close to you what they "
@@ -377,7 +378,7 @@ def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant:
     use = c.use
     sees = [SEES.get(f, f) for f in use.get("functions") or []]
 
-    def section(heading: str, paragraphs: list[str]) -> list:
+    def section(heading: str, paragraphs: list[str]) -> list[Flowable]:
         return [Paragraph(para(heading), s["h2"])] + [Paragraph(para(p), s["body"])
                                                        for p in paragraphs]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from pypdf import PdfWriter
 from reportlab.lib import colors
@@ -19,7 +20,9 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     Flowable,
     PageBreak,
     Paragraph,
@@ -52,6 +55,43 @@ ID_KEY = "/DTPARecordId"
 NOT_RECORDED = "not recorded"
 
 
+class SignoffEntry(TypedDict):
+    name: str
+    role: str
+    signed_at: str  # ISO 8601, UTC
+    attestations: dict[str, bool]
+    comment: str | None
+
+
+class OverrideEntry(TypedDict):
+    target: str  # a principle or area id, or "outcome"
+    engine: str  # what the engine decided
+    to: str  # what it was overridden to
+    by: str
+    role: str
+    reason: str
+    at: str  # ISO 8601, UTC
+
+
+class EventEntry(TypedDict):
+    seq: int
+    at: str  # ISO 8601, UTC
+    action: str
+    actor: str
+    role: str
+    hash: str
+
+
+class ConditionEntry(TypedDict):
+    """A condition's owner and due date as sealed into the record (or NOT_RECORDED)."""
+
+    rule: str
+    owner: str
+    due: str
+    target: str
+    remedy: str
+
+
 @dataclass
 class Governance:
     """What the store knows about a record beyond the record itself (all optional)."""
@@ -60,10 +100,10 @@ class Governance:
     decided_by: str | None = None
     status: str | None = None
     effective_outcome: str | None = None
-    signoffs: list[dict[str, Any]] = field(default_factory=list)
-    overrides: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    conditions: list[dict[str, Any]] = field(default_factory=list)  # rule, owner, due (sealed)
+    signoffs: list[SignoffEntry] = field(default_factory=list)
+    overrides: list[OverrideEntry] = field(default_factory=list)
+    events: list[EventEntry] = field(default_factory=list)
+    conditions: list[ConditionEntry] = field(default_factory=list)  # rule, owner, due (sealed)
 
     def as_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -86,7 +126,8 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-class _Doc(SimpleDocTemplate):
+# reportlab ships no type stubs, so SimpleDocTemplate is Any to mypy.
+class _Doc(SimpleDocTemplate):  # type: ignore[misc]
     """Adds a bookmark (outline entry) for every heading as it is laid out."""
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's hook name
@@ -173,8 +214,9 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
                                   + f". Basis: {f.basis}"), s["small"]))
         out.append(Paragraph(f"<b>Why.</b> {para(f.finding)}", s["body"]))
         out.append(Paragraph(f"<b>Remedy.</b> {para(f.remedy)}", s["body"]))
-        for c in f.citations:
-            cite = c.title + (f", {c.section}" if c.section else "") + (f". {c.url}" if c.url else "")
+        for citation in f.citations:
+            cite = citation.title + (f", {citation.section}" if citation.section else "") \
+                + (f". {citation.url}" if citation.url else "")
             out.append(Paragraph("Cites: " + para(cite), s["small"]))
 
     out.append(Paragraph(f"Conditions ({len(record.conditions)})", s["h1"]))
@@ -266,8 +308,8 @@ def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> 
     ]
 
 
-def _footer(label: str):
-    def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+def _footer(label: str) -> Callable[[Canvas, BaseDocTemplate], None]:
+    def draw(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.drawString(15 * mm, 10 * mm, label[:110])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -13,7 +14,7 @@ from engine.models.record import RECORD_SCHEMA_VERSION, DecisionRecord
 BASE = "https://dtpa.example/schemas"  # identifiers only; nothing is fetched from them
 
 
-def schemas() -> dict[str, dict]:
+def schemas() -> dict[str, dict[str, Any]]:
     out = {
         "procurement-assessment.schema.json": ProcurementAssessment.model_json_schema(),
         "individual-use-check.schema.json": IndividualUseCheck.model_json_schema(),

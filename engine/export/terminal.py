@@ -13,6 +13,7 @@ from engine.decide.wording import (
     product_source_words,
 )
 from engine.models.record import DecisionRecord
+from engine.store import RecordView
 
 WIDTH = 100
 
@@ -90,7 +91,7 @@ def product_source_text(record: DecisionRecord) -> list[str]:
         return []
     lines = [_wrap(sentence, "", "  ")]
     lines += [_wrap(f"{label}: {value}", "  ", "    ") for label, value in details]
-    if record.product_source.kind == "store":
+    if record.product_source is not None and record.product_source.kind == "store":
         lines.append(product_conditions_heading(record))
         lines += [_wrap(f"- {c.rule_id}: {c.title}", "  ", "    ") for c in record.product_conditions]
     return lines
@@ -103,7 +104,7 @@ def not_judged_text(record: DecisionRecord) -> list[str]:
             *(_wrap(f"- {item}", "  ", "    ") for item in record.not_judged)]
 
 
-def governance_text(view) -> str:  # a engine.store.RecordView
+def governance_text(view: RecordView) -> str:
     """Status, sign-offs and overrides: shown wherever a stored record is shown."""
     lines = [f"Record {view.row.id} (version {view.row.version}), saved {view.row.created_at[:16]} "
              f"by {view.row.created_by} ({view.row.created_role})",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pypdf.errors import PdfReadError
 from engine.errors import InputInvalid, RecordNotFound
 from engine.export.pdf import ATTACHMENT, HASH_KEY, ID_KEY
 from engine.models.record import DecisionRecord, seal
+from engine.store import Store
 
 
 @dataclass
@@ -26,7 +28,7 @@ class PdfCheck:
         return not self.problems
 
 
-def verify_pdf(path: Path, store=None) -> PdfCheck:  # store: engine.store.Store | None
+def verify_pdf(path: Path, store: Store | None = None) -> PdfCheck:
     result = PdfCheck()
     try:
         reader = PdfReader(io.BytesIO(Path(path).read_bytes()))
@@ -41,7 +43,7 @@ def verify_pdf(path: Path, store=None) -> PdfCheck:  # store: engine.store.Store
     except ValueError:
         result.problems.append(f"the attached {ATTACHMENT} is not a valid decision record")
         return result
-    meta = reader.metadata or {}
+    meta: Mapping[str, object] = reader.metadata or {}
     result.record_id = str(meta.get(ID_KEY) or "") or None
     result.record_hash = record.record_hash
     recomputed = seal(record).record_hash

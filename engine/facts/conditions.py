@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from engine.facts.schema import NA_PREFIX, FactSpec, day_number
 
 Expr = dict[str, Any] | bool  # a durable_rules expression, or a constant
-TRUE: Expr = True
-FALSE: Expr = False
+TRUE: Final = True
+FALSE: Final = False
 
 COMPOSITES = ("all", "any", "not")
 PREDICATES = {
@@ -351,18 +351,18 @@ def _compile_predicate(p: Predicate) -> Compiled:
         return Compiled(_each(p.values, lambda v: {f"{key}.{v}": True}, or_),
                         _each(p.values, lambda v: {f"{key}.{v}": False}, and_), unknown)
     if op in _NUMERIC:
-        yes, no = _NUMERIC[op]
+        hold_op, fail_op = _NUMERIC[op]
         (v,) = p.values
-        return Compiled({yes: {key: v}}, {no: {key: v}}, unknown)
-    yes, no = _DATES[op]
+        return Compiled({hold_op: {key: v}}, {fail_op: {key: v}}, unknown)
+    hold_op, fail_op = _DATES[op]
     if p.than is None:
         (v,) = p.values
-        return Compiled({yes: {key: v}}, {no: {key: v}}, unknown)
+        return Compiled({hold_op: {key: v}}, {fail_op: {key: v}}, unknown)
     other: Any = {"$m": p.than.path}
     if p.plus_days:
         other = {"$add": {"$l": other, "$r": p.plus_days}}
     # durable_rules compares against a missing `$m` field as if it were null, and that can match:
     # the other date must be present for the comparison to mean anything.
     there = {"$ex": {p.than.path: 1}}
-    return Compiled(and_(there, {yes: {key: other}}), and_(there, {no: {key: other}}),
+    return Compiled(and_(there, {hold_op: {key: other}}), and_(there, {fail_op: {key: other}}),
                     or_(unknown, _unanswered(p.than)))

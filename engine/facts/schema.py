@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from engine.models.answers import NotApplicable
-from engine.models.assessment import FACT_OF_CASE, IndividualUseCheck, ProcurementAssessment
+from engine.models.assessment import FACT_OF_CASE, AnyAssessment, IndividualUseCheck, ProcurementAssessment
 
 NA_PREFIX = "na."
 EPOCH = dt.date(1970, 1, 1)
@@ -196,8 +196,8 @@ def encode_answer(spec: FactSpec, value: Any) -> dict[str, Any]:
     return {spec.path: getattr(value, "value", value)}
 
 
-def to_fact(assessment: BaseModel) -> FactView:
-    context = assessment.context  # type: ignore[attr-defined]
+def to_fact(assessment: AnyAssessment) -> FactView:
+    context = assessment.context
     data = assessment.model_dump(mode="python", exclude_none=True)
     fact: dict[str, Any] = {"kind": context}
     not_applicable: dict[str, str] = {}

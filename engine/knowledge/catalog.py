@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from engine.errors import Problem, RulesInvalid
 from engine.hashing import sha256_bytes
 from engine.knowledge.validation import problems_from
-from engine.knowledge.yamlio import YamlProblem, read_document
+from engine.knowledge.yamlio import YamlDocument, YamlProblem, read_document
 
 # Where a statement comes from, said honestly.
 #   nhse_stated:   the NHS England principles document says it (text we could read)
@@ -130,65 +130,113 @@ class Catalogue(_Strict):
         return set(self.sources) | set(self.principles) | set(self.areas) | set(self.commitments)
 
 
-_FILES: dict[str, tuple[str, type[BaseModel] | None]] = {
-    "catalogue.yaml": ("catalogue", CatalogueHeader),
-    "sources.yaml": ("sources", Source),
-    "principles.yaml": ("principles", Principle),
-    "practice_areas.yaml": ("areas", PracticeArea),
-    "culture_of_care.yaml": ("commitments", Commitment),
-    "scope.yaml": ("scope", Scope),
-}
+M = TypeVar("M", bound=BaseModel)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_HasId)
+
+
+class _Reader:
+    """Reads the catalogue files one after another, collecting every problem and the digest of
+    the files' content."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[Problem] = []
+        self.digest: list[str] = []
+
+    def one(self, filename: str, key: str, model: type[M]) -> M | None:
+        """A file whose top-level `key` is one mapping (the catalogue header, the scope)."""
+        before = len(self.problems)
+        found = self._read(filename, key, model)
+        if found is None:
+            return None
+        doc, value = found
+        if not isinstance(value, list):
+            return value
+        if len(self.problems) == before:  # a list of valid entries where one mapping belongs
+            self._misshapen(doc, key, "a mapping")
+        return None
+
+    def many(self, filename: str, key: str, model: type[M]) -> list[M] | None:
+        """A file whose top-level `key` is a list of entries (sources, principles ...)."""
+        found = self._read(filename, key, model)
+        if found is None:
+            return None
+        doc, value = found
+        if isinstance(value, list):
+            return value
+        self._misshapen(doc, key, "a list")  # one valid entry where a list belongs
+        return None
+
+    def _read(self, filename: str, key: str,
+              model: type[M]) -> tuple[YamlDocument, M | list[M]] | None:
+        """The file's `key` validated: a list item by item, anything else as one `model`;
+        None when the file cannot be read or the value is not valid (the problems are kept)."""
+        path = self.folder / filename
+        try:
+            doc = read_document(path)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return None
+        self.digest.append(filename + ":" + sha256_bytes(path.read_bytes()))
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if key not in data:
+            self.problems.append(Problem(doc.path, 1, f"expected a top-level `{key}:`"))
+            return None
+        if isinstance(data[key], list):
+            items: list[M] = []
+            for i, raw in enumerate(data[key]):
+                try:
+                    items.append(model.model_validate(raw))
+                except ValidationError as exc:
+                    self.problems.extend(problems_from(exc, doc, (key, i)))
+            return doc, items
+        try:
+            return doc, model.model_validate(data[key])
+        except ValidationError as exc:
+            self.problems.extend(problems_from(exc, doc, (key,)))
+            return None
+
+    def _misshapen(self, doc: YamlDocument, key: str, shape: str) -> None:
+        self.problems.append(Problem(doc.path, doc.line_of((key,)), f"`{key}:` must be {shape}"))
 
 
 def load_catalogue(folder: Path) -> Catalogue:
     """Load and cross-check every catalogue file; raise RulesInvalid listing all problems."""
-    problems: list[Problem] = []
-    parsed: dict[str, object] = {}
-    digest = []
-    for filename, (key, model) in _FILES.items():
-        path = folder / filename
-        try:
-            doc = read_document(path)
-        except YamlProblem as exc:
-            problems.append(exc.problem)
-            continue
-        digest.append(filename + ":" + sha256_bytes(path.read_bytes()))
-        data = doc.data if isinstance(doc.data, dict) else {}
-        if key not in data:
-            problems.append(Problem(doc.path, 1, f"expected a top-level `{key}:`"))
-            continue
-        try:
-            if isinstance(data[key], list):
-                items = []
-                for i, raw in enumerate(data[key]):
-                    try:
-                        items.append(model.model_validate(raw))  # type: ignore[union-attr]
-                    except ValidationError as exc:
-                        problems.extend(problems_from(exc, doc, (key, i)))
-                parsed[key] = items
-            else:
-                parsed[key] = model.model_validate(data[key])  # type: ignore[union-attr]
-        except ValidationError as exc:
-            problems.extend(problems_from(exc, doc, (key,)))
-    if problems:
+    reader = _Reader(folder)
+    header = reader.one("catalogue.yaml", "catalogue", CatalogueHeader)
+    sources = reader.many("sources.yaml", "sources", Source)
+    principles = reader.many("principles.yaml", "principles", Principle)
+    areas = reader.many("practice_areas.yaml", "areas", PracticeArea)
+    commitments = reader.many("culture_of_care.yaml", "commitments", Commitment)
+    scope = reader.one("scope.yaml", "scope", Scope)
+    problems = reader.problems
+    if (problems or header is None or sources is None or principles is None or areas is None
+            or commitments is None or scope is None):  # each None comes with its problem
         raise RulesInvalid("The principles catalogue is invalid.", problems)
 
-    def by_id(items: object, what: str, file: str) -> dict:
-        table: dict = {}
-        for item in items:  # type: ignore[attr-defined]
+    def by_id(items: list[E], what: str, file: str) -> dict[str, E]:
+        table: dict[str, E] = {}
+        for item in items:
             if item.id in table:
                 problems.append(Problem(str(folder / file), None, f"duplicate {what} id {item.id}"))
             table[item.id] = item
         return table
 
     cat = Catalogue(
-        header=parsed["catalogue"],  # type: ignore[arg-type]
-        sources=by_id(parsed["sources"], "source", "sources.yaml"),
-        principles=by_id(parsed["principles"], "principle", "principles.yaml"),
-        areas=by_id(parsed["areas"], "practice area", "practice_areas.yaml"),
-        commitments=by_id(parsed["commitments"], "commitment", "culture_of_care.yaml"),
-        scope=parsed["scope"],  # type: ignore[arg-type]
-        content_hash=sha256_bytes("\n".join(digest).encode()),
+        header=header,
+        sources=by_id(sources, "source", "sources.yaml"),
+        principles=by_id(principles, "principle", "principles.yaml"),
+        areas=by_id(areas, "practice area", "practice_areas.yaml"),
+        commitments=by_id(commitments, "commitment", "culture_of_care.yaml"),
+        scope=scope,
+        content_hash=sha256_bytes("\n".join(reader.digest).encode()),
     )
     problems.extend(_cross_check(cat, folder))
     if problems:
@@ -216,7 +264,8 @@ def _cross_check(cat: Catalogue, folder: Path) -> list[Problem]:
         if extra:
             out.append(Problem(str(folder / file), None, f"unexpected entries: {', '.join(extra)}"))
     known = cat.all_ids()
-    entries = [*cat.principles.values(), *cat.areas.values(), *cat.commitments.values()]
+    entries: list[Principle | PracticeArea | Commitment] = [
+        *cat.principles.values(), *cat.areas.values(), *cat.commitments.values()]
     for entry in entries:
         cites = list(entry.citations)
         for st in getattr(entry, "expectations", []):

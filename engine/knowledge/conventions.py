@@ -13,17 +13,17 @@ from engine.facts.conditions import ConditionError, Node, and_, compile_node, pa
 from engine.facts.schema import FactSpec, encode_answer, fact_specs
 from engine.knowledge.catalog import Catalogue
 from engine.knowledge.rulespec import CONTEXT_CODES, Profile, Rule, context_code, is_relative_date
-from engine.knowledge.yamlio import YamlDocument
+from engine.knowledge.yamlio import Loc, YamlDocument
 
 
-def rule_nodes(rule: Rule, doc: YamlDocument, loc: tuple, catalogue: Catalogue,
+def rule_nodes(rule: Rule, doc: YamlDocument, loc: Loc, catalogue: Catalogue,
                params: dict[str, Any], problems: list[Problem]) -> dict[str, Node] | None:
     """The rule's condition parsed for each of its contexts, or None when it breaks a convention
     (each problem appended to `problems`)."""
     line = doc.line_of(loc)
     before = len(problems)
 
-    def bad(message: str, where: tuple = ()) -> None:
+    def bad(message: str, where: Loc = ()) -> None:
         problems.append(Problem(doc.path, doc.line_of((*loc, *where)) or line, message, rule.id))
 
     for field, defined, what in (("principles", list(catalogue.principles), "principle"),
@@ -81,7 +81,7 @@ def profile_problems(profile: Profile, doc: YamlDocument, catalogue: Catalogue) 
     return out
 
 
-def _check_cases(rule: Rule, doc: YamlDocument, loc: tuple, problems: list[Problem]) -> None:
+def _check_cases(rule: Rule, doc: YamlDocument, loc: Loc, problems: list[Problem]) -> None:
     expects = {c.expect for c in rule.cases}
     if "fires" not in expects or not expects - {"fires"}:
         problems.append(Problem(doc.path, doc.line_of((*loc, "cases")), "cases need at least one "

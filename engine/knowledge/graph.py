@@ -9,6 +9,7 @@ principle -> commitment it upholds. Used for coverage checks, "why" explanations
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -31,11 +32,13 @@ def _holds(node: Node | None, fact: dict[str, Any]) -> bool:
         return {"all": all, "any": any}[node.op](results) if node.op != "not" else not results[0]
     assert isinstance(node, Predicate)
     value = fact.get(node.fact)
-    return {"equals": lambda: value == node.values[0],
-            "not_equals": lambda: value is not None and value != node.values[0],
-            "one_of": lambda: value in node.values,
-            "present": lambda: value is not None,
-            "missing": lambda: value is None}.get(node.op, lambda: False)()
+    tests: dict[str, Callable[[], bool]] = {
+        "equals": lambda: value == node.values[0],
+        "not_equals": lambda: value is not None and value != node.values[0],
+        "one_of": lambda: value in node.values,
+        "present": lambda: value is not None,
+        "missing": lambda: value is None}
+    return tests.get(node.op, lambda: False)()
 
 
 def target_node(pack: RulePack, target: str) -> str:
@@ -74,10 +77,10 @@ def build_graph(pack: RulePack) -> nx.DiGraph:
             for path in loaded.facts(ctx):
                 g.add_node(f"fact:{path}", kind="fact", label=path)
                 g.add_edge(f"fact:{path}", rule, relation="read by")
-        for p in r.principles:
-            g.add_edge(rule, f"principle:{p}", relation="serves")
-        for a in r.areas:
-            g.add_edge(rule, f"area:{a}", relation="serves")
+        for pid in r.principles:
+            g.add_edge(rule, f"principle:{pid}", relation="serves")
+        for aid in r.areas:
+            g.add_edge(rule, f"area:{aid}", relation="serves")
         for cid in r.commitments:
             g.add_edge(rule, f"commitment:{cid}", relation="upholds")
         for framework, refs in r.crosswalk.items():
@@ -134,7 +137,8 @@ def to_dot(g: nx.DiGraph) -> str:
         plain.add_edge(ids[a], ids[b], label=_quote(data.get("relation", "")))
     dot = nx.nx_pydot.to_pydot(plain)
     dot.set_rankdir("LR")
-    return dot.to_string()
+    text: str = dot.to_string()  # pydot, reached through networkx: no type information
+    return text
 
 
 def _quote(text: str) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.errors import Problem, RulesInvalid
 from engine.facts.conditions import Compiled, ConditionError, Node, compile_node, parse
@@ -21,7 +21,7 @@ from engine.knowledge.conventions import case_contexts, case_fact, profile_probl
 from engine.knowledge.lock import LOCK_FILE, lock_problem, locked_versions
 from engine.knowledge.rulespec import DecisionPolicy, PackHeader, PolicyRule, Profile, Rule, RuleFile
 from engine.knowledge.validation import problems_from
-from engine.knowledge.yamlio import YamlDocument, YamlProblem, read_document
+from engine.knowledge.yamlio import Loc, YamlDocument, YamlProblem, read_document
 from engine.models.vocab import Severity, Verdict
 from engine.settings import ROOT, settings
 
@@ -32,6 +32,8 @@ __all__ = ["LOCK_FILE", "ROOT", "LoadedRule", "RulePack", "case_contexts", "case
 PACK_FILE = "pack.yaml"
 POLICY_FILE = "decision_policy.yaml"
 PROFILE_DIR = "profiles"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
         return None
 
 
-def _model(model: type, data: Any, doc: YamlDocument, loc: tuple, problems: list[Problem],
-           rule_id: str | None = None) -> Any:
+def _model(model: type[M], data: Any, doc: YamlDocument, loc: Loc, problems: list[Problem],
+           rule_id: str | None = None) -> M | None:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -5,14 +5,14 @@ authors put their rules right."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from engine.errors import Problem
 from engine.facts.schema import fact_specs
 from engine.knowledge.pack import LoadedRule, RulePack
 from engine.knowledge.remedies import NOT_REMEDIABLE, first_passing, fixed_paths
-from engine.knowledge.yamlio import YamlDocument, YamlProblem, read_document
+from engine.knowledge.yamlio import Loc, YamlDocument, YamlProblem, read_document
 
 
 def remedy_problems(pack: RulePack) -> list[str]:
@@ -38,8 +38,10 @@ def rule_remedy_problems(loaded: LoadedRule,
                     f"fix changes {path}, {_kind(path, rule.context)}: propose an action in the remedy "
                     "and use `fix: {}`"), rule.id))
         return problems
-    passing = first_passing(rule)
     k = next((i for i, c in enumerate(rule.cases) if c.expect == "passes"), None)
+    if k is None:  # no passing case, so no answers of one to check
+        return problems
+    passing = first_passing(rule)
     firing = next((c.facts for c in rule.cases if c.expect == "fires"), {})
     for path, value in passing.items():
         # A fact the passing case sets differently from (or where) the firing case: the case
@@ -52,12 +54,13 @@ def rule_remedy_problems(loaded: LoadedRule,
     return problems
 
 
-def _kind(path: str, contexts: list[str]) -> str:
+def _kind(path: str, contexts: Sequence[str]) -> str:
     derived = any(path in fact_specs(c) and not fact_specs(c)[path].asked for c in contexts)
     return "a derived fact" if derived else "a fact of the case"
 
 
-def _locator(loaded: LoadedRule, docs: dict[str, YamlDocument | None]) -> Any:
+def _locator(loaded: LoadedRule,
+             docs: dict[str, YamlDocument | None]) -> Callable[[Loc], int | None]:
     """Lines of a rule's parts, read again from its file (the loaded pack keeps only the rule's
     own line); the rule's line if the file cannot be read now."""
     if loaded.file not in docs:
@@ -72,7 +75,7 @@ def _locator(loaded: LoadedRule, docs: dict[str, YamlDocument | None]) -> Any:
         index = next((i for i, r in enumerate(rules)
                       if isinstance(r, dict) and r.get("id") == loaded.rule.id), None)
 
-    def where(loc: tuple) -> int | None:
+    def where(loc: Loc) -> int | None:
         if doc is None or index is None:
             return loaded.line
         return doc.line_of(("rules", index, *loc)) or loaded.line

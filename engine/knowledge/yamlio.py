@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -21,10 +21,15 @@ Loc = tuple[str | int, ...]
 
 
 # libyaml's parser when present (about ten times faster); the constructor and resolver are Python.
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Either way a safe loader: mypy checks the class against SafeLoader's interface, which the C
+# loader shares (it exists only when PyYAML was built with libyaml, so it is chosen at run time).
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
+class _StrictLoader(_Base):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:

@@ -47,6 +47,7 @@ class Condition(Finding):
     due: dt.date | None = Field(default=None, description="When the condition must be met by")
 
     @model_serializer(mode="wrap")
+    # Unannotated on purpose: pydantic builds the JSON Schema from a serializer's return type.
     def _omit_unsealed(self, handler):  # type: ignore[no-untyped-def]
         # Left out while empty, so a record from before 1.2 still seals to its stored hash.
         data = handler(self)
@@ -126,6 +127,10 @@ class Trace(_Frozen):
     facts_read: list[str]
 
 
+# Why an individual-use check's product decision was not read from the store.
+NotReadReason = Literal["no_record_id", "store_unreachable", "not_found", "not_a_product_decision"]
+
+
 class ProductSource(_Frozen):
     """Where an individual-use check's product facts came from: the stored product decision, or
     the check itself when the store could not be read (and why)."""
@@ -137,8 +142,7 @@ class ProductSource(_Frozen):
     record_id: str | None = Field(
         default=None, description="The record read (KEY@VERSION), or the key the check names")
     version: int | None = Field(default=None, description="Version of the product record read")
-    reason: Literal["no_record_id", "store_unreachable", "not_found",
-                    "not_a_product_decision"] | None = Field(
+    reason: NotReadReason | None = Field(
         default=None, description="Why the store was not read (as_stated only)")
     detail: str | None = Field(default=None, description="The same, in plain words")
 
@@ -200,6 +204,7 @@ class DecisionRecord(_Frozen):
     record_hash: str = ""
 
     @model_serializer(mode="wrap")
+    # Unannotated on purpose, as above: the published schema must list the fields.
     def _omit_empty_additions(self, handler):  # type: ignore[no-untyped-def]
         data = handler(self)
         for name in _ADDED_LATER:

@@ -55,7 +55,7 @@ def guarded(kind: str, expr: Expr) -> dict[str, Any] | None:
     if full is FALSE:
         return None
     assert full is not TRUE
-    return full  # type: ignore[return-value]
+    return full
 
 
 def ruleset_name(pack: RulePack, context: str) -> str:
@@ -72,6 +72,9 @@ def compile_program(pack: RulePack, context: str) -> Program:
         if cond is None:
             return
         for i, part in enumerate(split_for_durable(cond)):
+            # A split condition's parts are conditions: `_join` folds constants away whenever
+            # any part is a mapping, so no part is ever True or False.
+            assert isinstance(part, dict)
             key = name if i == 0 else f"{name}.{i + 1}"  # parts share the action (deduplicated)
             entries.append((key, part, pri, action))
 
@@ -109,7 +112,8 @@ def compile_program(pack: RulePack, context: str) -> Program:
 
 def _kind_of(cond: dict[str, Any]) -> str:
     first = cond["$and"][0] if "$and" in cond else cond
-    return first["kind"]
+    kind: str = first["kind"]
+    return kind
 
 
 def _in_lane(cond: dict[str, Any], lane: int) -> dict[str, Any]:

@@ -14,19 +14,40 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from durable.engine import Host, MessageNotHandledException
 
 from engine.errors import EngineFailure
-from engine.runtime.compiler import Action, Program
+from engine.runtime.compiler import Action, ActionKind, Program
 
 MAX_ACTIONS = 10_000
 
+# Per rule id: its severity and the principles and areas it serves.
+RuleInfo = Mapping[str, tuple[str, list[str]]]
+# What a durable_rules action receives: its closure (`c.m` the matched fact, `c.s` the session
+# state, `c.assert_fact`). durable_rules publishes no types, so this edge stays Any.
+Closure = Any
 
-class _QuietHost(Host):
+
+class DurableHost(Protocol):
+    """The part of durable_rules' Host that DTPA uses. durable_rules publishes no type
+    information, so its Host is Any to mypy; the engine holds it through this protocol."""
+
+    def register_rulesets(self, ruleset_definitions: dict[str, Any]) -> Any: ...
+
+    def assert_fact(self, ruleset_name: str, fact: dict[str, Any]) -> Any: ...
+
+    def get_state(self, ruleset_name: str, sid: str) -> dict[str, Any]: ...
+
+    def delete_state(self, ruleset_name: str, sid: str) -> None: ...
+
+
+# durable_rules has no stubs or py.typed: its Host is Any to mypy, and mypy --strict refuses a
+# subclass of Any. The subclass is needed to switch off the timers (Host.__init__ starts them).
+class _QuietHost(Host):  # type: ignore[misc]
     """A Host without the dispatcher and timer threads: every action runs inside assert_fact."""
 
     def _run(self) -> None:  # the stock Host starts two threading.Timer loops here
@@ -48,16 +69,20 @@ class Raw:
     error: str | None = None
 
 
+# A rule's action, given the closure, this evaluation's collector, the action and the rule info.
+_Act = Callable[[Closure, Raw, Action, RuleInfo], None]
+
+
 class Engine:
     """One per process. Thread-safe: evaluations are serialised by a lock."""
 
     def __init__(self) -> None:
-        self._host = _QuietHost()
+        self._host: DurableHost = _QuietHost()
         self._lock = threading.Lock()
         self._registered: dict[str, Program] = {}
         self._runs: dict[str, Raw] = {}
 
-    def ensure(self, program: Program, rule_info: dict[str, tuple[str, list[str]]]) -> None:
+    def ensure(self, program: Program, rule_info: RuleInfo) -> None:
         """Register the program's ruleset once; the same name means the same content."""
         with self._lock:
             if program.ruleset in self._registered:
@@ -102,10 +127,10 @@ class Engine:
             raise EngineFailure(f"a rule action failed during evaluation: {failure}")
         return raw
 
-    def _make_action(self, action: Action, rule_info: dict[str, tuple[str, list[str]]]) -> Callable:
+    def _make_action(self, action: Action, rule_info: RuleInfo) -> Callable[[Closure], None]:
         runs = self._runs
 
-        def run(c: Any) -> None:
+        def run(c: Closure) -> None:
             raw = runs.get(c.s.sid)
             if raw is None:
                 return
@@ -133,7 +158,7 @@ def _first_time(raw: Raw, *key: str) -> bool:
     return True
 
 
-def _derive(c: Any, fact: dict[str, str]) -> None:
+def _derive(c: Closure, fact: dict[str, str]) -> None:
     """Assert a derived fact. One that no rule consumes (an advisory finding, say) is fine: it is
     already in the collector, and durable_rules reports it as MessageNotHandled."""
     try:
@@ -142,11 +167,11 @@ def _derive(c: Any, fact: dict[str, str]) -> None:
         pass
 
 
-def _rule_result(fact_kind: str, bucket: str) -> Callable[..., None]:
+def _rule_result(fact_kind: str, bucket: str) -> _Act:
     """A rule held (a finding) or could not be decided (an open question): record it and
     assert one fact per principle or area it serves, for the decision policy to chain on."""
 
-    def action(c: Any, raw: Raw, act: Action, info: dict[str, tuple[str, list[str]]]) -> None:
+    def action(c: Closure, raw: Raw, act: Action, info: RuleInfo) -> None:
         if not _first_time(raw, fact_kind, act.ref):
             return
         getattr(raw, bucket).append(act.ref)
@@ -160,24 +185,31 @@ def _rule_result(fact_kind: str, bucket: str) -> Callable[..., None]:
     return action
 
 
-def _verdict(c: Any, raw: Raw, action: Action, info: Any) -> None:
+def _given(action: Action) -> str:
+    """The verdict or outcome a policy rule gives: load_pack refuses a policy rule without it."""
+    assert action.value is not None
+    return action.value
+
+
+def _verdict(c: Closure, raw: Raw, action: Action, info: RuleInfo) -> None:
     m = c.m
     if not _first_time(raw, "verdict", action.ref, m.kind, m.target, m.severity):
         return
-    raw.verdicts.append({"target": m.target, "verdict": action.value, "by": action.ref,
+    verdict = _given(action)
+    raw.verdicts.append({"target": m.target, "verdict": verdict, "by": action.ref,
                          "source": f"{m.kind}|{m.target}|{m.severity}"})
     # One verdict fact per principle and policy rule is enough for the outcome rules to chain on.
     if _first_time(raw, "verdict-fact", action.ref, m.target):
-        _derive(c, {"kind": "verdict", "target": m.target, "verdict": action.value, "by": action.ref})
+        _derive(c, {"kind": "verdict", "target": m.target, "verdict": verdict, "by": action.ref})
 
 
-def _outcome(c: Any, raw: Raw, action: Action, info: Any) -> None:
+def _outcome(c: Closure, raw: Raw, action: Action, info: RuleInfo) -> None:
     m = c.m
-    raw.outcomes.append({"outcome": action.value, "by": action.ref,
+    raw.outcomes.append({"outcome": _given(action), "by": action.ref,
                          "target": m.target or ""})
 
 
-_ACTIONS: dict[str, Callable[..., None]] = {
+_ACTIONS: dict[ActionKind, _Act] = {
     "finding": _rule_result("finding", "fired"), "open": _rule_result("open_question", "unknown"),
     "verdict": _verdict, "outcome": _outcome,
     "catch": lambda c, raw, action, info: None,

@@ -4,7 +4,6 @@ through these functions (and, as a signed-in person, through `session.Access`)."
 from engine.models.assessment import AnyAssessment, IndividualUseCheck, ProcurementAssessment
 from engine.runtime.programs import engine, program_for
 from engine.service.api import (
-    CASE_STUDIES,
     EXPORT_KINDS,
     SEEDER,
     check_use,
@@ -21,7 +20,7 @@ from engine.service.api import (
     seed_case_studies,
     select_records,
 )
-from engine.service.case_library import case_studies, read_case_study
+from engine.service.case_library import CASE_STUDIES, case_studies, read_case_study
 from engine.service.deciding import (
     assess,
     decide_quickly,

@@ -13,11 +13,12 @@ from engine.errors import InputInvalid
 from engine.export.documents import bundle_pdf, conditions_csv, governance
 from engine.export.easyread import easy_read_pdf
 from engine.export.fhir import fhir_bundle
-from engine.export.pdf import audit_pdf
+from engine.export.pdf import Governance, audit_pdf
 from engine.knowledge.pack import RulePack
 from engine.models.assessment import AnyAssessment, IndividualUseCheck
 from engine.models.people import known_role
 from engine.models.record import DecisionRecord, seal
+from engine.models.vocab import Context
 from engine.service.case_library import CASE_STUDIES, case_studies
 from engine.service.deciding import assess, decide_quickly, default_pack, evaluate, load_assessment
 from engine.service.linking import ProductLink, link_product
@@ -43,13 +44,7 @@ def open_store(url: str | None = None, pack: RulePack | None = None) -> Store:
 def signoff_roles(pack: RulePack) -> Callable[[str], list[str]]:
     """Context -> the roles the pack's profile requires to sign a record of it."""
     required = pack.profile.required_signoff_roles
-    return lambda context: list(required.get(context, []))  # type: ignore[call-overload]
-
-
-def _required_roles(context: str) -> list[str]:
-    # Kept only for tests/browser/test_journeys.py until it passes its pack (signoff_roles);
-    # nothing in DTPA calls it.
-    return signoff_roles(default_pack())(context)
+    return lambda context: list(required.get(Context(context), []))
 
 
 def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store | None = None,
@@ -99,7 +94,7 @@ def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES,
 EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "json": ".json", "fhir": ".fhir.json"}
 
 
-def render_export(record: DecisionRecord, kind: str, gov=None,
+def render_export(record: DecisionRecord, kind: str, gov: Governance | None = None,
                   assessment: dict[str, Any] | None = None) -> bytes:
     """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle."""
     if kind == "pdf":
@@ -145,7 +140,7 @@ def select_records(store: Store, product: str | None = None, ward: str | None = 
 
 
 def export_bundle(views: list[RecordView], title: str, by: str, role: str, store: Store,
-                  progress=None) -> tuple[bytes, str]:
+                  progress: Progress | None = None) -> tuple[bytes, str]:
     """A bundle PDF of many records and the CSV of their open conditions (owners and due dates
     as sealed in each record); each export audited."""
     known_role(role)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.errors import DTPAError, InputInvalid, RecordNotFound, StoreUnavailable
 from engine.models.assessment import IndividualUseCheck
-from engine.models.record import ProductCondition, ProductSource
+from engine.models.record import NotReadReason, ProductCondition, ProductSource
 from engine.store import RecordView, Store, redact_url
 
 
@@ -60,8 +60,8 @@ def link_product(check: IndividualUseCheck, url: str,
         [ProductCondition(rule_id=c.rule_id, title=c.title) for c in view.record.conditions])
 
 
-def _as_stated(check: IndividualUseCheck, store: str | None, ref: str | None, reason: str,
-               detail: str, error: DTPAError | None = None) -> ProductLink:
+def _as_stated(check: IndividualUseCheck, store: str | None, ref: str | None,
+               reason: NotReadReason, detail: str, error: DTPAError | None = None) -> ProductLink:
     source = ProductSource(kind="as_stated", store=store, record_id=ref, reason=reason,
                            detail=detail)
     return ProductLink(check, source, [], error)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import InputInvalid
+from engine.errors import EngineFailure, InputInvalid
 from engine.knowledge.pack import RulePack
 from engine.service.deciding import decide_quickly, validate_assessment
 from engine.store import Database, Store, audit
@@ -39,9 +40,11 @@ class Report:
 
 
 Decide = Callable[..., tuple[str, dict[str, str], list[str]]]  # outcome, verdicts, rules fired
+# one stored record re-decided: its id, the change (None if none), or why it could not be read
+Decided = tuple[str, "Change | None", str | None]
 
 
-def _compare(record_id: str, old: dict, outcome: str, verdicts: dict[str, str],
+def _compare(record_id: str, old: dict[str, Any], outcome: str, verdicts: dict[str, str],
              fired: list[str]) -> Change | None:
     before = {v["target"]: v["verdict"] for v in old["verdicts"]}
     moved = {t: (before.get(t, "-"), v) for t, v in verdicts.items() if before.get(t) != v}
@@ -64,16 +67,16 @@ def reevaluate(store: Store, pack: RulePack, by: str, role: str,
     if workers > 1 and len(batches) > 1:
         ctx = multiprocessing.get_context("spawn")  # no fork of durable_rules' C state
         with ctx.Pool(workers, initializer=_worker_start, initargs=(store.db.url, pack)) as pool:
-            results = pool.imap(_worker_batch, batches)
-            _collect(results, store, pack, by, role, report, progress, len(ids))
+            _collect(pool.imap(_worker_batch, batches), store, pack, by, role, report, progress,
+                     len(ids))
     else:
-        results = (_decide_batch(store, pack, batch, decide) for batch in batches)
-        _collect(results, store, pack, by, role, report, progress, len(ids))
+        _collect((_decide_batch(store, pack, batch, decide) for batch in batches), store, pack, by,
+                 role, report, progress, len(ids))
     return report
 
 
-def _decide_batch(store: Store, pack: RulePack, batch: list[str], decide: Decide) -> list[tuple]:
-    out: list[tuple] = []
+def _decide_batch(store: Store, pack: RulePack, batch: list[str], decide: Decide) -> list[Decided]:
+    out: list[Decided] = []
     for record_id, input_json, record_json in store.stored_decisions(batch):
         try:
             outcome, verdicts, fired = decide(validate_assessment(json.loads(input_json)), pack)
@@ -85,8 +88,8 @@ def _decide_batch(store: Store, pack: RulePack, batch: list[str], decide: Decide
     return out
 
 
-def _collect(results, store: Store, pack: RulePack, by: str, role: str, report: Report,
-             progress: Progress | None, total: int) -> None:
+def _collect(results: Iterable[list[Decided]], store: Store, pack: RulePack, by: str, role: str,
+             report: Report, progress: Progress | None, total: int) -> None:
     for batch in results:
         for record_id, change, failure in batch:
             report.checked += 1
@@ -101,15 +104,25 @@ def _collect(results, store: Store, pack: RulePack, by: str, role: str, report: 
             progress(report.checked, total)
 
 
-_WORKER: dict[str, object] = {}
+@dataclass
+class _Worker:
+    """What each worker process holds between batches (set once when the process starts)."""
+
+    store: Store | None = None
+    pack: RulePack | None = None
+
+
+_WORKER = _Worker()
 
 
 def _worker_start(url: str, pack: RulePack) -> None:
-    _WORKER["store"], _WORKER["pack"] = Store(Database(url)), pack
+    _WORKER.store, _WORKER.pack = Store(Database(url)), pack
 
 
-def _worker_batch(batch: list[str]) -> list[tuple]:
-    return _decide_batch(_WORKER["store"], _WORKER["pack"], batch, decide_quickly)  # type: ignore[arg-type]
+def _worker_batch(batch: list[str]) -> list[Decided]:
+    if _WORKER.store is None or _WORKER.pack is None:
+        raise EngineFailure("a re-evaluation worker ran before it was started")
+    return _decide_batch(_WORKER.store, _WORKER.pack, batch, decide_quickly)
 
 
 def _flag(store: Store, pack: RulePack, by: str, role: str, change: Change) -> None:

@@ -198,7 +198,8 @@ class Access:
 
     def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
         self.actor.require("manage_users")
-        self.store.add_user(username, name, role, wards, password)
+        self.store.add_user(username, name, role, wards, password,
+                            by=(self.actor.name, self.actor.role.value))
 
     def users(self) -> list[Any]:
         self.actor.require("manage_users")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,7 +44,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 60})
 
             @event.listens_for(engine, "connect")
-            def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None  # transactions are begun below
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -52,7 +53,7 @@ def make_engine(url: str) -> Engine:
                 cursor.close()
 
             @event.listens_for(engine, "begin")
-            def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            def _sqlite_begin(conn: Connection) -> None:
                 # Take the write lock at the start: two writers queue instead of failing mid-way.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 

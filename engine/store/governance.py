@@ -59,6 +59,8 @@ class Governance(Records):
             view = self._view(session, row)
             if view.superseded_by:
                 raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}")
+            allowed: list[str]
+            engine_value: str
             if target == "outcome":
                 allowed, engine_value = [o.value for o in Outcome], view.record.outcome
             else:

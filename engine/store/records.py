@@ -118,7 +118,8 @@ class Records:
             for e in session.execute(select(EventRow).where(
                     EventRow.record_id.in_(ids), EventRow.flags_review.is_(True))
                     .order_by(EventRow.seq)).scalars():
-                flags.setdefault(e.record_id, []).append(e)
+                if e.record_id:  # a flag always names its record
+                    flags.setdefault(e.record_id, []).append(e)
             keys = {r.key for r in rows[start:start + 2000]}
             later.update(session.execute(select(RecordRow.id).where(RecordRow.key.in_(keys))).scalars())
         return [RecordView(r, stored_record(r), signoffs.get(r.id, []), overrides.get(r.id, []),

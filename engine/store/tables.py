@@ -9,6 +9,7 @@ or override its `canonical` column. Rows stored before 0005 are `sorted-json-sha
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
@@ -66,7 +67,7 @@ class SignoffRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(80))
     signed_at: Mapped[str] = mapped_column(String(32))
-    attestations: Mapped[dict] = mapped_column(JSON)
+    attestations: Mapped[dict[str, bool]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     hash_scheme: Mapped[str] = _scheme()
@@ -101,7 +102,7 @@ class EventRow(Base):
     role: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(20), index=True)
     record_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    detail: Mapped[dict] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     flags_review: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -116,7 +117,7 @@ class DraftRow(Base):
 
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     context: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     saved_at: Mapped[str] = mapped_column(String(32))
     saved_by: Mapped[str] = mapped_column(String(200))
 
@@ -129,7 +130,7 @@ class UserRow(Base):
     username: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(80))
-    wards: Mapped[list] = mapped_column(JSON)
+    wards: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[str] = mapped_column(String(32))
@@ -145,7 +146,7 @@ class TokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    scopes: Mapped[list] = mapped_column(JSON)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str] = mapped_column(String(32))
     revoked_at: Mapped[str | None] = mapped_column(String(32))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from engine.errors import AccessDenied, InputInvalid, StoreConflict
@@ -11,21 +13,31 @@ from engine.store.db import Database
 from engine.store.passwords import hash_password, password_matches
 from engine.store.tables import UserRow
 
+# Local names or e-mail addresses (OpenID Connect accounts are looked up by e-mail).
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
+
 
 class Users:
     db: Database
 
-    def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
+    def add_user(self, username: str, name: str, role: str, wards: list[str], password: str,
+                 by: tuple[str, str] | None = None) -> None:
+        """A local account; `by` (name, role) is the administrator adding it, and the audit
+        event names them (the first administrator's bootstrap records its own event)."""
         known_role(role)
         require_name(name)
-        if not username or not username.replace(".", "").replace("-", "").isalnum():
-            raise InputInvalid("a username is letters, digits, '.' and '-' only")
+        if not _USERNAME.fullmatch(username or ""):
+            raise InputInvalid("a username is 1 to 200 letters, digits and . _ - + @ (an e-mail "
+                               "address for OpenID Connect sign-in), starting with a letter or digit")
         with self.db.write() as session:
             if session.get(UserRow, username) is not None:
                 raise StoreConflict(f"user {username!r} already exists")
             session.add(UserRow(username=username, name=name.strip(), role=role, wards=wards,
                                 password_hash=hash_password(password), active=True,
                                 created_at=audit.utc_now()))
+            if by is not None:
+                audit.append(session, by[0], by[1], "account_added", None,
+                             {"username": username, "role": role, "wards": wards})
 
     def users(self) -> list[UserRow]:
         with self.db.read() as session:

@@ -94,7 +94,8 @@ def test_panel_assesses_the_vision_based_monitoring_product_and_downloads_the_au
 
 
 def test_clinician_checks_one_patients_use_against_the_product(app_server, page):
-    store = Store(Database(app_server.db_url), required_roles=service.api._required_roles)
+    store = Store(Database(app_server.db_url),
+                  required_roles=service.api.signoff_roles(service.default_pack()))
     today = dt.date.today()
     data = service.load_assessment(service.CASE_STUDIES / "vbm-individual-decision.yaml").model_dump(
         mode="json", exclude_none=True)
