@@ -41,6 +41,11 @@ class Settings(BaseSettings):
                              description="Where `dtpa login` keeps its token (mode 0600)")
     token: SecretStr | None = Field(
         default=None, description="A token from `dtpa token create`, for scripts")
+    key_dir: Path = Field(
+        default=ROOT / "keys",
+        description="The deployment's secrets, kept apart from the database (owner-only): the "
+                    "audit-chain HMAC key, the checkpoint signing key, the PDF signing "
+                    "certificate. A deployment points this outside the database's backups")
 
 
 def settings() -> Settings:

@@ -79,6 +79,9 @@ def test_unreadable_files_say_why(tmp_path):
     assert "bad.yaml:2: not valid YAML" in str(err.value)
     with pytest.raises(InputInvalid, match="cannot read file"):
         service.load_assessment(tmp_path / "missing.yaml")
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(InputInvalid, match="cannot read file: Is a directory"):
+        service.load_assessment(tmp_path / "folder.yaml")
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps({"context": "procurement", "title": "x" * 6_000_000}))
     with pytest.raises(InputInvalid, match="the limit is 5,000,000 bytes"):

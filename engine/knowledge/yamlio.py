@@ -125,6 +125,8 @@ def read_document(path: Path, max_bytes: int = 5_000_000) -> YamlDocument:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlProblem(Problem(name, None, f"not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:  # a directory, or a file that vanished or is unreadable
+        raise YamlProblem(Problem(name, None, f"cannot read file: {exc.strerror}")) from None
     if path.suffix.lower() == ".json":
         try:
             json.loads(text)
