@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml | check-python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Listens on this machine only (127.0.0.1): put a TLS reverse proxy in front to serve others
+# (README, "Serving it to others"). While the store has no account, `dtpa setup-token` prints a
+# one-time token for creating the first administrator in the browser.
 run: $(STAMP)
 	$(BIN)/dtpa seed
-	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false --client.toolbarMode minimal
+	$(BIN)/dtpa setup-token
+	$(BIN)/streamlit run ui/app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: $(STAMP)
 	scripts/system-deps.sh

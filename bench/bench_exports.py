@@ -4,6 +4,7 @@ Baseline in the same run: evaluating the same record, so the ratio shows what th
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -39,6 +40,7 @@ def main() -> None:
           f"({big_ms / evaluate_ms:.0f}x its evaluation, {evaluate_ms:.1f} ms)")
     print(f"audit PDF, no findings (feedback kiosk):   median {small_ms:7.1f} ms")
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DTPA_KEY_DIR"] = f"{tmp}/keys"  # a new store: its own audit key, never keys/
         store = Store(Database(f"sqlite:///{tmp}/b.sqlite"))
         cases = [service.load_assessment(p) for p in sorted((ROOT / "case_studies").glob("*.yaml"))]
         records = [(c, service.evaluate(c)) for c in cases]

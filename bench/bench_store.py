@@ -24,6 +24,8 @@ from engine.store import Database, Store  # noqa: E402
 
 
 def run(name: str, url: str, n: int) -> None:
+    # Each benchmark store is a new deployment: its own audit key and checkpoints, never keys/.
+    os.environ["DTPA_KEY_DIR"] = tempfile.mkdtemp(prefix="dtpa-bench-keys-")
     store = Store(Database(url), required_roles=service.api.signoff_roles(service.default_pack()))
     cases = [c for c in (service.load_assessment(p)
                          for p in sorted((ROOT / "case_studies").glob("*.yaml")))

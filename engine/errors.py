@@ -59,6 +59,33 @@ class StoreUnavailable(DTPAError):
     hint = "Check DTPA_DATABASE_URL and that the database server is running."
 
 
+class StoreBusy(StoreUnavailable):
+    """Another writer held a lock for longer than DTPA_LOCK_TIMEOUT: nothing was written."""
+
+    hint = "Nothing was changed. Another write was in progress; try again in a moment."
+
+
+class Interrupted(DTPAError):
+    """Long work stopped part-way (Ctrl-C); what was done is kept and the stop is recorded."""
+
+    hint = "Run the same command again: it resumes, and nothing done already is done twice."
+
+
+class AuditKeyMissing(StoreUnavailable):
+    """The audit chain's key (DTPA_KEY_DIR) is missing or unsafe to use: nothing is written or
+    verified, and no new key is made for a store that has events."""
+
+    hint = ("Restore the key folder from its backup or point DTPA_KEY_DIR at it (README, \"Keeping "
+            "the audit key\"). A store made before audit keys: `dtpa keys init --adopt`.")
+
+
+class AuditChainBroken(StoreUnavailable):
+    """The store contradicts its signed checkpoints (emptied, or cut short): nothing is written."""
+
+    hint = ("Run `dtpa audit verify` and restore the database from its backup; a new store needs "
+            "a new key folder (DTPA_KEY_DIR).")
+
+
 class RecordNotFound(DTPAError):
     """No stored record has that id."""
 
@@ -69,6 +96,21 @@ class StoreConflict(DTPAError):
     """The request contradicts what is stored (a reused idempotency key, a superseded version ...)."""
 
     hint = "Nothing was changed; read the message and correct the request."
+
+
+class SigningUnavailable(DTPAError):
+    """The deployment's PDF signing key or certificate cannot be read (or is unsafe to use)."""
+
+    hint = ("Check DTPA_KEY_DIR, or DTPA_PDF_SIGNING_PKCS12 / DTPA_PDF_SIGNING_KEY and "
+            "DTPA_PDF_SIGNING_CERT (README: Exports a DPO can rely on).")
+
+
+class IntegrityFailure(DTPAError):
+    """A stored record or account disagrees with what the audit chain sealed (a column or the
+    record's bytes were changed outside DTPA): it is not used."""
+
+    hint = ("Nothing was read or changed. Ask the DPO to run `dtpa audit verify`, which names "
+            "what was changed.")
 
 
 class AccessDenied(DTPAError):

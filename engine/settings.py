@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=f"sqlite:///{ROOT / 'data' / 'dtpa.sqlite'}",
         description="The decision store: SQLite (default, a file under data/) or PostgreSQL")
+    lock_timeout: float = Field(
+        default=10, gt=0, le=600,
+        description="Seconds a write waits for another writer's lock before it gives up with "
+                    "\"the store is busy; try again\" (PostgreSQL lock_timeout, SQLite "
+                    "busy_timeout)")
     profile: str = Field(
         default="national-default",
         description="Local policy profile: a name in rules/profiles/ or a YAML file")
@@ -41,11 +46,34 @@ class Settings(BaseSettings):
                              description="Where `dtpa login` keeps its token (mode 0600)")
     token: SecretStr | None = Field(
         default=None, description="A token from `dtpa token create`, for scripts")
+    idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60,
+        description="Minutes without interaction after which the web app signs the person out")
     key_dir: Path = Field(
         default=ROOT / "keys",
         description="The deployment's secrets, kept apart from the database (owner-only): the "
                     "audit-chain HMAC key, the checkpoint signing key, the PDF signing "
                     "certificate. A deployment points this outside the database's backups")
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where signed audit checkpoints are written (public, not secret: copy them "
+                    "off the host); default: checkpoints/ in the key folder")
+    checkpoint_every: int = Field(
+        default=100, ge=0,
+        description="Write a signed audit checkpoint after every this many audit events (0: only "
+                    "the first event and `dtpa audit checkpoint`)")
+    pdf_signing_pkcs12: Path | None = Field(
+        default=None,
+        description="The trust's own PDF signing certificate and key, as a PKCS#12 file (.p12, "
+                    ".pfx), used instead of the self-signed certificate DTPA makes in key_dir")
+    pdf_signing_key: Path | None = Field(
+        default=None, description="The trust's own PDF signing key as a PEM file (with "
+                                  "pdf_signing_cert), instead of PKCS#12")
+    pdf_signing_cert: Path | None = Field(
+        default=None, description="The certificate of pdf_signing_key (PEM; the issuing CA "
+                                  "certificates may follow it in the same file)")
+    pdf_signing_passphrase: SecretStr | None = Field(
+        default=None, description="The passphrase of the PKCS#12 file or of the PEM key, if any")
 
 
 def settings() -> Settings:

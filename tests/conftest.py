@@ -21,6 +21,24 @@ def _cli_sign_in_is_private(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("DTPA_TOKEN", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _keys_are_private(tmp_path_factory, monkeypatch):
+    """No test reads or writes the checkout's keys/ folder: each has a fresh DTPA_KEY_DIR (the
+    PDF signing certificate is made there by its first signed export), and no trust's own
+    signing certificate is configured."""
+    monkeypatch.setenv("DTPA_KEY_DIR", str(tmp_path_factory.mktemp("dtpa-keys") / "keys"))
+    for name in ("PKCS12", "KEY", "CERT", "PASSPHRASE"):
+        monkeypatch.delenv(f"DTPA_PDF_SIGNING_{name}", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_are_private(monkeypatch):
+    """Audit keys and checkpoints go to the test's own DTPA_KEY_DIR (above), never the
+    checkout's keys/ or a configured checkpoint folder, at the default interval."""
+    monkeypatch.delenv("DTPA_CHECKPOINT_DIR", raising=False)
+    monkeypatch.delenv("DTPA_CHECKPOINT_EVERY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def pack() -> RulePack:
     return load_pack()
@@ -87,7 +105,8 @@ def store_url(request, tmp_path) -> str:
 def store(store_url):
     from engine.store import Database, Store
 
-    st = Store(Database(store_url), required_roles=service.api.signoff_roles(service.default_pack()))
+    st = Store(Database(store_url), required_roles=service.api.signoff_roles(service.default_pack()),
+               role_rules=service.default_pack().profile.role_rules())
     yield st
     st.db.dispose()
 
@@ -122,5 +141,28 @@ def cli_token(store, role: str, wards: list[str] | None = None, username: str | 
     env={"DTPA_TOKEN": token})`. `store` is a Store or a database URL."""
     store = service.open_store(store) if isinstance(store, str) else store
     username = username or role.replace("_", "-")
-    store.add_user(username, f"Person {role}", role, wards or [], PASSWORD)
+    # added by an administrator, as DTPA adds accounts: an audit event (audit verify names an
+    # account without one)
+    store.add_user(username, f"Person {role}", role, wards or [], PASSWORD,
+                   by=("Test Administrator", "administrator"))
     return accounts.sign_in(store, username, PASSWORD).token
+
+
+# --- property-based tests: one hypothesis profile, a larger example budget in CI ---------------
+
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# CI (CI=true) runs every property test with FUZZ_SCALE times the examples a developer's run uses.
+FUZZ_SCALE = 4 if os.environ.get("CI") == "true" else 1
+hypothesis_settings.register_profile(
+    "dtpa", max_examples=100, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+hypothesis_settings.register_profile("dtpa-ci", parent=hypothesis_settings.get_profile("dtpa"),
+                                     max_examples=100 * FUZZ_SCALE)
+hypothesis_settings.load_profile("dtpa-ci" if FUZZ_SCALE > 1 else "dtpa")
+
+
+def examples(n: int) -> int:
+    """A property test's example budget: `n` on a developer's machine, FUZZ_SCALE times that in CI."""
+    return n * FUZZ_SCALE

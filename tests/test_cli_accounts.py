@@ -95,7 +95,8 @@ def test_every_write_without_a_signed_in_account_fails_cleanly_and_writes_nothin
 
 
 def test_a_signed_in_account_acts_under_its_own_name_and_role(world):
-    world.store.add_user("sam.patel", "Sam Patel", "dpo", [], PASSWORD)
+    world.store.add_user("sam.patel", "Sam Patel", "dpo", [], PASSWORD,
+                         by=("Ada Admin", "administrator"))
     signed_in = login(world, "sam.patel")
     assert "Signed in as sam.patel until" in signed_in.output
     signed = dtpa(world, "sign", world.product, "--attest", "all")

@@ -130,7 +130,10 @@ def test_hostile_text_renders_literally_and_never_breaks_the_pdf(tmp_path):
     data["title"] = "<b>Title</b> & <para>"
     data["justification"]["rationale"] = HOSTILE
     data["care_plan"]["patient_preferences"] = "</para><font size=40>BIG</font>" * 200
-    assessment = service.validate_assessment(data)
+    with pytest.raises(InputInvalid, match="justification.rationale: Value error, contains a "
+                                           r"control character \(U\+0007\)"):
+        service.validate_assessment(data)  # refused today; a record stored before still exports:
+    assessment = service.validate_assessment(data, lenient=True)
     record = service.assess(assessment)
     pdf = audit_pdf(record)
     text = flat(text_of(pdf))
@@ -138,7 +141,7 @@ def test_hostile_text_renders_literally_and_never_breaks_the_pdf(tmp_path):
     # The easy read never copies staff free text; the product name is the typed text it shows.
     assert "<b>bold</b>" not in flat(text_of(easy_read_pdf(record, assessment.model_dump(mode="json"))))
     data["technology"]["name"] = HOSTILE[:90] + "W" * 100
-    assessment = service.validate_assessment(data)
+    assessment = service.validate_assessment(data, lenient=True)
     easy = easy_read_pdf(service.assess(assessment), assessment.model_dump(mode="json"))
     easy_text = flat(text_of(easy))
     assert "<b>bold</b> & <font color='red'>red</font> <para>x</para>" in easy_text

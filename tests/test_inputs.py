@@ -80,7 +80,7 @@ def test_unreadable_files_say_why(tmp_path):
     with pytest.raises(InputInvalid, match="cannot read file"):
         service.load_assessment(tmp_path / "missing.yaml")
     (tmp_path / "folder.yaml").mkdir()
-    with pytest.raises(InputInvalid, match="cannot read file: Is a directory"):
+    with pytest.raises(InputInvalid, match=r"not a regular file \(a directory\)"):
         service.load_assessment(tmp_path / "folder.yaml")
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps({"context": "procurement", "title": "x" * 6_000_000}))
@@ -128,3 +128,125 @@ def test_explicit_nulls_and_blank_text_mean_unanswered():
         "  justification:\n", "  justification:\n    rationale: null\n    intended_outcomes: '   '\n")
     check = service.parse_assessment(text)
     assert check.justification.rationale is None and check.justification.intended_outcomes is None
+
+
+# --- bounded input (issue 12, item 5): dates in a sane range, printable text ----------------------
+
+import datetime as dt  # noqa: E402
+import typing  # noqa: E402
+
+from pydantic import BaseModel  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from engine.cli import app  # noqa: E402
+from engine.models.answers import EARLIEST, LATEST  # noqa: E402
+from engine.models.assessment import IndividualUseCheck, ProcurementAssessment  # noqa: E402
+
+BASES = {"procurement": service.parse_assessment(MINIMAL).model_dump(mode="json", exclude_none=True),
+         "individual_use": service.load_assessment(
+             ROOT / "case_studies" / "vbm-adult-consents-night-use.yaml").model_dump(
+             mode="json", exclude_none=True)}
+
+
+def _date_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every date question of a model, found from its annotations (so a new one is not missed)."""
+    found = []
+    for name, info in model.model_fields.items():
+        args = typing.get_args(info.annotation) or (info.annotation,)
+        section = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)
+                        and a.__name__ != "NotApplicable"), None)
+        if section is not None and name not in ("alternatives",):
+            found += _date_fields(section, (*prefix, name))
+        elif "datetime.date" in str(info.annotation):
+            found.append((*prefix, name))
+    return found
+
+
+DATE_FIELDS = [(ctx, path) for ctx, model in (("procurement", ProcurementAssessment),
+                                              ("individual_use", IndividualUseCheck))
+               for path in _date_fields(model)]
+
+
+def _with(context: str, path: tuple[str, ...], value):
+    data = json.loads(json.dumps(BASES[context]))
+    target = data
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+    return data
+
+
+def test_every_date_question_is_found():
+    paths = {".".join(p) for _, p in DATE_FIELDS}
+    assert {"assessed_on", "data_protection.dpia_review_due", "policy.policy_review_due",
+            "assurance.cyber_essentials_expires", "product.valid_until", "capacity.assessed_on",
+            "override_of_refusal.decided_on", "proposed_use.start", "review.review_date",
+            "review.last_review_on"} <= paths, paths
+
+
+@pytest.mark.parametrize("context, path", DATE_FIELDS, ids=lambda v: ".".join(v)
+                         if isinstance(v, tuple) else v)
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"])
+def test_a_date_outside_1900_to_2100_is_an_input_error_naming_the_field(context, path, value):
+    with pytest.raises(InputInvalid) as err:
+        service.validate_assessment(_with(context, path, value))
+    field = ".".join(path)
+    assert any(p.message == f"{field}: Value error, {value} is outside the dates DTPA accepts "
+                            f"(1900 to 2100)" for p in err.value.problems), str(err.value)
+
+
+@pytest.mark.parametrize("context, path", DATE_FIELDS[:3] + DATE_FIELDS[-3:])
+def test_the_first_and_last_accepted_dates_are_accepted(context, path):
+    for day in (EARLIEST, LATEST):
+        service.validate_assessment(_with(context, path, day.isoformat()))
+
+
+def test_a_date_near_9999_is_one_clear_error_not_a_traceback(tmp_path):
+    path = tmp_path / "far.yaml"
+    path.write_text(MINIMAL.replace("context: procurement", "context: procurement\n"
+                                    "assessed_on: 9999-12-31"))
+    result = CliRunner().invoke(app, ["assess", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "far.yaml:2: assessed_on: Value error, 9999-12-31 is outside the dates" in result.stderr
+    assert dt.date(9999, 12, 31) > LATEST
+
+
+@pytest.mark.parametrize("context, path, value, says", [
+    ("procurement", ("title",), "a\x00b", "contains a NUL character (U+0000) at character 2; this "
+                                          "answer is one line of printable text"),
+    ("procurement", ("technology", "name"), "Cam\x1b[31m", "a control character (U+001B) at "
+                                                          "character 4"),
+    ("procurement", ("technology", "name"), "two\nlines", "a line break (U+000A)"),
+    ("procurement", ("technology", "vendor"), "tab\there", "a tab (U+0009)"),
+    ("procurement", ("technology", "version"), "v1\x7f", "a control character (U+007F)"),
+    ("procurement", ("service", "organisation"), "NHS\x85Trust", "a control character (U+0085)"),
+    ("procurement", ("equity", "digital_inclusion_support"), {"not_applicable": "no one\x07 uses it"},
+     "a control character (U+0007) at character 7; only printable text, line breaks and tabs"),
+    ("individual_use", ("justification", "rationale"), "needed\x00", "a NUL character (U+0000)"),
+    ("individual_use", ("patient", "ward"), "Willow\r\nWard", "a line break (U+000D)"),
+])
+def test_control_characters_are_refused_naming_the_field(context, path, value, says):
+    with pytest.raises(InputInvalid) as err:
+        service.validate_assessment(_with(context, path, value))
+    field = ".".join(path) + (".not_applicable" if isinstance(value, dict) else "")
+    assert any(p.message.startswith(f"{field}: Value error, ") and says in p.message
+               for p in err.value.problems), str(err.value)
+
+
+def test_a_control_character_in_a_list_of_names_names_the_item():
+    with pytest.raises(InputInvalid, match=r"service.wards.1: Value error, contains a NUL"):
+        service.validate_assessment(_with("procurement", ("service", "wards"), ["Willow", "Ash\x00"]))
+
+
+def test_multi_line_answers_keep_line_breaks_and_tabs():
+    check = service.validate_assessment(_with("individual_use", ("justification", "rationale"),
+                                              "First reason.\r\n\tSecond reason.\rThird."))
+    assert check.justification.rationale == "First reason.\n\tSecond reason.\nThird."
+
+
+def test_a_lone_surrogate_from_json_is_refused_naming_the_field(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"context": "procurement", "title": "half \\ud800 a character", '
+                    '"technology": {"name": "T", "category": "patient_app"}}')
+    with pytest.raises(InputInvalid, match=r"a.json: title: Input should be a valid string"):
+        service.load_assessment(path)  # not text at all: no UTF-8 encodes it, so none is stored

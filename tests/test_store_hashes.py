@@ -14,10 +14,10 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from engine import service
-from engine.errors import InputInvalid, StoreConflict
+from engine.errors import AuditKeyMissing, InputInvalid, StoreConflict
 from engine.hashing import LEGACY, RFC8785, sha256_bytes
 from engine.models.record import seal
-from engine.store import Database, Store, audit
+from engine.store import Database, Store, audit, integrity, keys
 from engine.store.db import MIGRATIONS
 from tests.conftest import ALL_ATTESTATIONS, load_case
 
@@ -49,11 +49,17 @@ def test_the_store_keeps_the_rfc8785_bytes_it_hashed(store):
     assessment = load_case("tablets-family-calls.yaml").model_dump(mode="json")
     assert row.input_json.encode() == rfc8785.dumps(assessment)
     assert sha256_bytes(row.input_json.encode()) == row.input_hash
-    for table, digest in (("audit_events", "hash"), ("signoffs", "content_hash"),
-                          ("overrides", "content_hash")):
+    for table, digest in (("signoffs", "content_hash"), ("overrides", "content_hash")):
         for stored in raw(store, f"SELECT hash_scheme, canonical, {digest} AS h FROM {table}"):
             assert stored.hash_scheme == RFC8785
             assert sha256_bytes(stored.canonical.encode()) == stored.h
+    # Events are keyed: an HMAC of the same kind of bytes (which name the key) with the audit key.
+    ring = keys.load()
+    for stored in raw(store, "SELECT hash_scheme, canonical, hash, key_id FROM audit_events"):
+        assert stored.hash_scheme == keys.KEYED and stored.key_id == ring.current.id
+        assert json.loads(stored.canonical)[-1] == stored.key_id
+        assert ring.current.mac(stored.canonical.encode()) == stored.hash
+        assert sha256_bytes(stored.canonical.encode()) != stored.hash
     assert store.get(view.row.id).record == view.record  # read back whole, with its hash
 
 
@@ -117,6 +123,10 @@ def test_a_store_made_with_the_old_hash_scheme_still_verifies(store_url):
         assert old.effective_outcome == "supported" and old.signoffs[0].role == "dpo"
         # Its conditions were decided before owners were sealed: exports say so, not guess.
         assert old.record.conditions and all(c.owner is None for c in old.record.conditions)
+        # Nothing is written to it until it adopts an audit key (event 5), from its verified head.
+        with pytest.raises(AuditKeyMissing, match="keys init --adopt"):
+            service.export_stored(old.row.id, "pdf", "Sam Patel", "dpo", store)
+        assert integrity.init(store.db, "operator", adopt=True).event == 5
         pdf, _ = service.export_stored(old.row.id, "pdf", "Sam Patel", "dpo", store)
         assert b"%PDF" in pdf[:8]
         # New rows join the same chain under RFC 8785, and everything still verifies.
@@ -124,7 +134,7 @@ def test_a_store_made_with_the_old_hash_scheme_still_verifies(store_url):
                                       "panel_chair", store)
         assert new.row.hash_scheme == RFC8785
         result = store.verify()
-        assert result.ok and result.events == 6, result.problems
+        assert result.ok and result.events == 7, result.problems
         # ... and an old row is still checked the old way: an edit is named.
         raw(store, "UPDATE records SET record_json = REPLACE(record_json, 'supported_with_conditions', "
                    "'supported') WHERE id = :id", id=old.row.id)

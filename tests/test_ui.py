@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 from engine import service
 from engine.errors import AccessDenied, RecordNotFound, StoreConflict
 from engine.models.people import Actor
+from engine.service import accounts
 from engine.service.session import Access
 from engine.store.tables import EventRow
-from tests.conftest import ALL_ATTESTATIONS, approve, load_case
+from tests.conftest import ALL_ATTESTATIONS, PASSWORD, approve, load_case
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 PAGES = ["views/home.py", "views/assess_product.py", "views/check_patient.py", "views/decision.py",
@@ -32,12 +33,36 @@ def app_store(tmp_path, monkeypatch):
 
 
 def person(role: str, wards: list[str] | None = None, name: str | None = None) -> Actor:
-    return Actor(username=role, name=name or f"Person {role}", role=role, wards=wards or [])
+    username = ".".join(name.lower().split()) if name else role
+    return Actor(username=username, name=name or f"Person {role}", role=role, wards=wards or [])
+
+
+TEST_ADMIN = ("Test Administrator", "administrator")
+
+
+def account_for(actor: Actor) -> Actor:
+    """The person as a real, active account in the app's store, added and changed through DTPA
+    (so its audit trail agrees with it): the web re-reads the account on every run, and a
+    session whose account does not exist is signed out."""
+    store = service.open_store()
+    user = next((u for u in store.users() if u.username == actor.username), None)
+    if user is None:
+        store.add_user(actor.username, actor.name, actor.role.value, actor.wards, PASSWORD,
+                       by=TEST_ADMIN)
+        return actor
+    assert user.name == actor.name, f"{actor.username} is {user.name}, not {actor.name}"
+    if not user.active:
+        store.reactivate(actor.username, TEST_ADMIN)
+    if user.role != actor.role.value:
+        store.change_role(actor.username, actor.role.value, TEST_ADMIN)
+    if user.wards != actor.wards:
+        store.set_wards(actor.username, actor.wards, TEST_ADMIN)
+    return actor
 
 
 def page(name: str, actor: Actor | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["actor"] = actor or person("dpo")  # signed in
+    at.session_state["actor"] = account_for(actor or person("dpo"))  # signed in
     at.run()  # st.navigation registers the pages
     at.switch_page(name)
     at.run()
@@ -76,7 +101,7 @@ def test_panel_assesses_a_product_from_a_case_study_and_signs_it(app_store):
     view_id = at.session_state["decision"]["view_id"]
     assert view_id and view_id.startswith("PRO-")
     for role in ("panel_chair", "dpo", "clinical_safety_officer", "lived_experience_representative"):
-        at.session_state["actor"] = person(role)
+        at.session_state["actor"] = account_for(person(role))
         at.run()
         for attestation in ALL_ATTESTATIONS:
             at.checkbox(key=f"att_{attestation}").check()
@@ -168,7 +193,9 @@ def test_rules_page_searches(app_store):
 def test_sign_in_with_a_local_account(app_store):
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert any("Create the first administrator" in str(s.value) for s in at.subheader)
-    app_store.add_user("kim.lee", "Kim Lee", "clinician", ["Willow Ward"], "correct horse battery")
+    assert not at.text_input and not at.button  # no form without a setup token
+    app_store.add_user("kim.lee", "Kim Lee", "clinician", ["Willow Ward"], "correct horse battery",
+                       by=TEST_ADMIN)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.text_input(key="login_user").input("kim.lee")
     at.text_input(key="login_password").input("not the password")
@@ -208,6 +235,9 @@ from streamlit.testing.v1 import AppTest
 from engine.models.people import Actor
 app, n, case = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 at = AppTest.from_file(app, default_timeout=300)
+from engine import service
+service.open_store().add_user(f"p{n}", f"Panel member {n}", "panel_chair", [],
+                              "correct horse battery staple", by=("Test Administrator", "administrator"))
 at.session_state["actor"] = Actor(username=f"p{n}", name=f"Panel member {n}", role="panel_chair")
 at.run()
 at.switch_page("views/assess_product.py")
@@ -426,7 +456,7 @@ def test_a_clinician_sees_only_their_wards_history_and_reviews(app_store):
     history = at.dataframe[-1].value
     assert (list(history["Action"])[-1], list(history["Who"])[-1]) == ("viewed", "Kim Lee (clinician)")
     # someone else at the same browser without signing out is refused the history
-    at.session_state["actor"] = person("clinician", ["Heron Ward"], "Ola Ade")
+    at.session_state["actor"] = account_for(person("clinician", ["Heron Ward"], "Ola Ade"))
     at.run()
     assert any("may not read individual use on ward 'Willow Ward'" in e.value for e in at.error)
     assert not any(s.value.startswith("Record ") for s in at.subheader)
@@ -464,6 +494,19 @@ def test_check_patient_refuses_a_ward_the_person_does_not_work_on(app_store):
 
 def test_the_first_administrator_is_created_once_and_audited_as_the_bootstrap(app_store):
     at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "first_user" not in keys(at, "text_input")  # no setup token: no form at all
+    assert "dtpa setup-token" in texts(at) and "dtpa users add" in texts(at)
+    token, _ = accounts.setup_token(app_store, "ops")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_input(key="first_token").input("dtpa-setup-a-guess")
+    at.text_input(key="first_user").input("eve")
+    at.text_input(key="first_name").input("Eve Mallory")
+    at.text_input(key="first_password").input("a long enough password")
+    at.text_input(key="first_again").input("a long enough password")
+    at.button[0].click().run()
+    assert any("setup token is wrong" in e.value for e in at.error)
+    assert "actor" not in at.session_state and not app_store.users()
+    at.text_input(key="first_token").input(token)
     at.text_input(key="first_user").input("ada.admin")
     at.text_input(key="first_name").input("Ada Admin")
     at.text_input(key="first_password").input("a long enough password")
@@ -474,8 +517,10 @@ def test_the_first_administrator_is_created_once_and_audited_as_the_bootstrap(ap
         last = session.execute(select(EventRow).order_by(EventRow.seq.desc()).limit(1)).scalar_one()
     assert (last.action, last.actor, last.role, last.record_id) == (
         "account_added", "Ada Admin", "administrator", None)
-    assert last.detail == {"via": "web form", "username": "ada.admin", "role": "administrator",
-                           "bootstrap": True}
+    setup_id = last.detail.pop("setup_token")
+    assert setup_id and token not in str(last.detail)
+    assert last.detail == {"via": "web form", "client": "web this computer",
+                           "username": "ada.admin", "role": "administrator", "bootstrap": True}
     assert app_store.verify().ok
     again = AppTest.from_file(APP, default_timeout=120).run()  # accounts exist: sign in instead
     assert not any("Create the first administrator" in str(s.value) for s in again.subheader)
@@ -492,25 +537,30 @@ def test_the_case_study_pages_read_the_library_through_the_model(app_store):
 
 
 def test_signing_in_goes_through_access(app_store, monkeypatch):
-    """The identity provider's account lookup and the first administrator, as the web calls them.
-    (An OpenID Connect account's username is the person's e-mail address; the store's username
-    rule does not take '@' yet, so a plain name stands in for it here.)"""
-    with pytest.raises(AccessDenied, match="has no DTPA account yet"):
-        Access.for_account("kim.lee", app_store)
-    app_store.add_user("kim.lee", "Kim Lee", "clinician", ["Willow Ward"],
-                       "correct horse battery")
-    kim = Access.for_account("kim.lee", app_store)
+    """The identity provider's account lookup and the first administrator, as the web calls
+    them: an OpenID Connect account is found by issuer and subject, once an administrator has
+    linked them; never by its e-mail address."""
+    issuer = "https://login.example-trust.nhs.uk/v2.0"
+    token, _ = accounts.setup_token(app_store, "ops")
+    app_store.add_user("kim.lee@trust.nhs.uk", "Kim Lee", "clinician", ["Willow Ward"],
+                       "correct horse battery", by=TEST_ADMIN)
+    with pytest.raises(AccessDenied, match="not linked to an active DTPA account"):
+        Access.for_account(issuer, "kim.lee@trust.nhs.uk", app_store)
+    app_store.link_identity("kim.lee@trust.nhs.uk", issuer, "5e1d-0042", TEST_ADMIN)
+    kim = Access.for_account(issuer, "5e1d-0042", app_store)
     assert (kim.actor.name, kim.actor.role.value, kim.actor.wards) == ("Kim Lee", "clinician",
                                                                       ["Willow Ward"])
     # accounts exist: no first administrator, and nothing added
     with pytest.raises(StoreConflict, match="accounts exist already"):
-        Access.first_administrator("eve", "Eve Admin", "a long enough password", "web form", app_store)
-    # two first administrators at the same moment: the later one is removed again
+        Access.first_administrator("eve", "Eve Admin", "a long enough password", "web form",
+                                   app_store, setup_token=token)
+    # two first administrators at the same moment: the later one is refused
     monkeypatch.setattr(app_store, "users", lambda: [])
     with pytest.raises(StoreConflict, match="at the same moment"):
-        Access.first_administrator("eve", "Eve Admin", "a long enough password", "web form", app_store)
+        Access.first_administrator("eve", "Eve Admin", "a long enough password", "web form",
+                                   app_store, setup_token=token)
     monkeypatch.undo()
-    assert [u.username for u in app_store.users()] == ["kim.lee"]
+    assert [u.username for u in app_store.users()] == ["kim.lee@trust.nhs.uk"]
 
 
 def test_a_draft_another_person_may_not_see_is_not_found(app_store):
@@ -526,3 +576,87 @@ def test_a_draft_another_person_may_not_see_is_not_found(app_store):
     with pytest.raises(StoreConflict, match="not yours to replace"):  # a name held by Kim's draft
         panel.save_draft("kim.lee:bed 4", "procurement", {})
     assert kim.draft("bed 4", "individual_use").context == "individual_use"
+
+
+# --- sign-in that resists guessing (issue 12, item 4) -------------------------------------------
+
+def test_an_idle_session_is_signed_out_on_a_moved_clock(app_store, monkeypatch):
+    import sys
+    import time
+
+    at = page("views/records.py", person("dpo", name="Sam Patel"))
+    auth = sys.modules["ui.auth"]  # the module the app runs, so moving its clock moves the app's
+    start = time.time()
+    monkeypatch.setattr(auth, "now", lambda: start + 29 * 60)
+    at.run()  # 29 minutes later: still signed in, and the clock starts again from now
+    assert at.session_state["actor"].name == "Sam Patel"
+    monkeypatch.setattr(auth, "now", lambda: start + 29 * 60 + 30 * 60 + 1)
+    at.run()  # then 30 minutes and a second without interaction
+    assert "actor" not in at.session_state and "opened" not in at.session_state
+    assert any("signed out after 30 minutes without activity" in i.value for i in at.info)
+    assert at.text_input(key="login_user")  # the sign-in form, nothing else
+    monkeypatch.setenv("DTPA_IDLE_MINUTES", "5")  # the limit is a setting
+    monkeypatch.setattr(auth, "now", time.time)
+    at = page("views/home.py", person("dpo", name="Sam Patel"))
+    monkeypatch.setattr(auth, "now", lambda: time.time() + 5 * 60 + 1)
+    at.run()
+    assert "actor" not in at.session_state
+
+
+def test_a_deactivated_accounts_web_session_ends_at_its_next_step(app_store):
+    at = page("views/records.py", person("clinician", ["Willow Ward"], "Kim Lee"))
+    app_store.change_role("kim.lee", "nurse_in_charge", TEST_ADMIN)
+    at.run()
+    assert at.session_state["actor"].role.value == "nurse_in_charge"  # a change applies at once
+    app_store.deactivate("kim.lee", TEST_ADMIN)
+    at.run()
+    assert "actor" not in at.session_state
+    assert any("deactivated" in i.value for i in at.info)
+
+
+def test_web_sign_in_locks_after_five_wrong_passwords(app_store):
+    app_store.add_user("kim.lee", "Kim Lee", "clinician", ["Willow Ward"], PASSWORD, by=TEST_ADMIN)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for password in ["not the password"] * 5 + [PASSWORD]:
+        at.text_input(key="login_user").input("kim.lee")
+        at.text_input(key="login_password").input(password)
+        at.button[0].click().run()
+    assert "actor" not in at.session_state
+    assert any("too many failed sign-ins" in e.value for e in at.error)
+    with app_store.db.read() as session:
+        failed = [e for e in session.execute(select(EventRow)).scalars()
+                  if e.action in ("signin_failed", "signin_locked")]
+    assert [e.action for e in failed] == ["signin_failed"] * 5 + ["signin_locked"]
+    assert {e.detail["client"] for e in failed} == {"web this computer"}
+
+
+def test_an_administrator_changes_accounts_on_the_accounts_page_and_each_is_audited(app_store):
+    account_for(person("clinician", ["Willow Ward"], "Kim Lee"))
+    at = page("views/accounts.py", person("administrator", name="Ada Admin"))
+    at.selectbox(key="adm_user").select("kim.lee").run()
+    at.button(key="adm_deactivate").click().run()
+    assert any("kim.lee deactivated" in s.value for s in at.success)
+    at.button(key="adm_reactivate").click().run()
+    at.selectbox(key="adm_role").select("nurse_in_charge")
+    at.button[[b.label for b in at.button].index("Change role")].click().run()
+    at.text_input(key="adm_wards").input("Willow Ward, Heron Ward")
+    at.button[[b.label for b in at.button].index("Set wards")].click().run()
+    at.text_input(key="adm_password").input("aaaaaaaaaaaa")
+    at.text_input(key="adm_password_again").input("aaaaaaaaaaaa")
+    at.button[[b.label for b in at.button].index("Reset password")].click().run()
+    assert any("too easy to guess" in e.value for e in at.error)
+    at.text_input(key="adm_password").input("a brand new passphrase for kim")
+    at.text_input(key="adm_password_again").input("a brand new passphrase for kim")
+    at.button[[b.label for b in at.button].index("Reset password")].click().run()
+    at.text_input(key="adm_iss").input("https://login.example-trust.nhs.uk/v2.0")
+    at.text_input(key="adm_sub").input("5e1d-0042")
+    at.button[[b.label for b in at.button].index("Link, or unlink with both empty")].click().run()
+    assert not at.exception
+    with app_store.db.read() as session:
+        changes = [(e.action, e.actor) for e in session.execute(select(EventRow)).scalars()
+                   if e.action.startswith("account_") and e.action != "account_added"]
+    assert changes == [(action, "Ada Admin") for action in (
+        "account_deactivated", "account_reactivated", "account_role_changed",
+        "account_wards_changed", "account_password_reset", "account_oidc_linked")]
+    kim = app_store.authenticate("kim.lee", "a brand new passphrase for kim")
+    assert (kim.role.value, kim.wards) == ("nurse_in_charge", ["Willow Ward", "Heron Ward"])

@@ -21,6 +21,7 @@ from engine.errors import InputInvalid
 from engine.models.people import known_role
 from engine.models.vocab import Role
 from engine.service import accounts, credentials
+from engine.service.session import Access
 
 
 def _until(timestamp: str) -> str:
@@ -36,7 +37,7 @@ def login(username: Annotated[str, typer.Argument(help="Your DTPA username")],
     its hash."""
     password = read_password(password_stdin)
     store = service.open_store(db)
-    issued = accounts.sign_in(store, username, password)
+    issued = accounts.sign_in(store, username, password, client=accounts.this_machine())
     previous = credentials.file_token()
     path = credentials.save_token(issued.token)
     if previous:  # signing in again ends the earlier sign-in on this machine
@@ -45,6 +46,25 @@ def login(username: Annotated[str, typer.Argument(help="Your DTPA username")],
                f"(token saved in {path})")
     if credentials.saved_token() != (issued.token, str(path)):
         typer.echo("Note: DTPA_TOKEN is set and takes precedence over this sign-in.", err=True)
+
+
+@app.command("setup-token")
+def setup_token(db: DbOpt = None) -> None:
+    """Print a one-time token for creating the first administrator on the web.
+
+    Only while the store has no account (`make run` runs this before starting the app); the web
+    form asks for it. It works once, for an hour, and only the newest works. An operator command:
+    no sign-in. Once an account exists it prints nothing on standard output."""
+    made = accounts.setup_token(service.open_store(db), operator())
+    if made is None:
+        typer.echo("Accounts exist: no setup token is needed (sign in on the web, or "
+                   "`dtpa login`).", err=True)
+        return
+    token, expires = made
+    typer.echo(f"No account exists yet. To create the first administrator on the web, enter this "
+               f"one-time setup token in the form (valid once, until {_until(expires)}):",
+               err=True)
+    typer.echo(token)
 
 
 @app.command()
@@ -129,8 +149,9 @@ def users_add(username: Annotated[str, typer.Argument(help="Login name")],
     person = accounts.current(db)
     person.actor.require("manage_users")  # refused before the password is asked for
     password = read_password(password_stdin, confirm=True)
-    person.add_user(username, name, chosen.value, ward, password)
-    typer.echo(f"created {username} ({chosen.value})" + (f" for {', '.join(ward)}" if ward else ""))
+    grant = person.add_user(username, name, chosen.value, ward, password)
+    typer.echo(f"created {username} ({chosen.value})" + (f" for {', '.join(ward)}" if ward else "")
+               + (f", inactive until a second administrator approves {grant}" if grant else ""))
 
 
 @users_app.command("list")
@@ -139,5 +160,120 @@ def users_list(db: DbOpt = None) -> None:
     users = accounts.current(db).users()
     for u in users:
         typer.echo(f"{u.username:<20}{u.name:<30}{u.role:<34}{', '.join(u.wards)}"
-                   + ("" if u.active else "  (inactive)"))
+                   + ("" if u.active else "  (inactive)")
+                   + ("  (organisation sign-in linked)" if u.oidc_subject else ""))
     typer.echo(f"{len(users)} account(s)")
+
+
+Username = Annotated[str, typer.Argument(help="The account's username")]
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: Username, db: DbOpt = None) -> None:
+    """Stop an account signing in: its web sessions end and its tokens are revoked (audited)."""
+    accounts.current(db).deactivate(username)
+    typer.echo(f"deactivated {username}: its sessions ended and its tokens were revoked")
+
+
+@users_app.command("reactivate")
+def users_reactivate(username: Username, db: DbOpt = None) -> None:
+    """Let a deactivated account sign in again, with a new sign-in (audited)."""
+    person = accounts.current(db)
+    person.reactivate(username)
+    if not _waits(person, username):
+        typer.echo(f"reactivated {username}")
+
+
+@users_app.command("set-role")
+def users_set_role(username: Username,
+                   role: Annotated[str, typer.Option(help="Role: " + ", ".join(r.value for r in Role))],
+                   db: DbOpt = None) -> None:
+    """Give an account another role; it applies from the person's next action (audited)."""
+    person = accounts.current(db)
+    old = person.change_role(username, role)
+    if not _waits(person, username):
+        typer.echo(f"{username}: role {old} -> {known_role(role).value}")
+
+
+@users_app.command("set-wards")
+def users_set_wards(username: Username,
+                    ward: Annotated[list[str], typer.Option(help="A ward the account works on "
+                                                                 "(repeat for several; none "
+                                                                 "clears them)")] = [],  # noqa: B006
+                    db: DbOpt = None) -> None:
+    """Set the wards an account works on, replacing the ones it had (audited)."""
+    person = accounts.current(db)
+    old = person.set_wards(username, ward)
+    if not _waits(person, username):
+        typer.echo(f"{username}: wards {', '.join(old) or 'none'} -> {', '.join(ward) or 'none'}")
+
+
+# --- a second administrator's approval of patient access (the profile's
+# second_approval_for_patient_access) ---------------------------------------------------------
+
+def _waits(person: Access, username: str) -> bool:
+    """Say so when the change was only asked for: it waits for a second administrator."""
+    grant = person.pending_grant(username)
+    if grant is not None:
+        typer.echo(f"{username}: nothing changes until another administrator approves {grant} "
+                   f"(`dtpa users approve {grant.id}`)")
+    return grant is not None
+
+
+@users_app.command("grants")
+def users_grants(db: DbOpt = None) -> None:
+    """Grants of access to patient records waiting for a second administrator's approval."""
+    grants = accounts.current(db).pending_grants()
+    for grant in grants:
+        typer.echo(str(grant))
+    typer.echo(f"{len(grants)} grant(s) waiting for approval")
+
+
+@users_app.command("approve")
+def users_approve(grant_id: Annotated[str, typer.Argument(help="The grant's id (`dtpa users grants`)")],
+                  db: DbOpt = None) -> None:
+    """Approve another administrator's grant of access to patient records (audited); never one
+    you asked for, nor one for your own account."""
+    grant = accounts.current(db).approve_grant(grant_id)
+    typer.echo(f"approved grant {grant.id}: {grant.username} gets {grant.what}")
+
+
+@users_app.command("refuse")
+def users_refuse(grant_id: Annotated[str, typer.Argument(help="The grant's id (`dtpa users grants`)")],
+                 reason: Annotated[str | None, typer.Option(help="Why (kept in the audit event)")] = None,
+                 db: DbOpt = None) -> None:
+    """Refuse a grant of access to patient records, or withdraw your own (audited): nothing
+    changes, and a new account stays inactive."""
+    grant = accounts.current(db).refuse_grant(grant_id, reason)
+    typer.echo(f"refused grant {grant.id} for {grant.username}: nothing changed")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: Username, password_stdin: PasswordStdin = False,
+                         db: DbOpt = None) -> None:
+    """Set a new password for an account; its sessions end, its tokens are revoked and any
+    lockout of its name is lifted (audited)."""
+    person = accounts.current(db)
+    person.actor.require("manage_users")  # refused before the password is asked for
+    person.reset_password(username, read_password(password_stdin, confirm=True))
+    typer.echo(f"reset the password of {username}: its sessions ended and its tokens were revoked")
+
+
+@users_app.command("link-oidc")
+def users_link_oidc(
+    username: Username,
+    issuer: Annotated[str | None, typer.Option(help="The identity provider's issuer URL (the ID "
+                                                    "token's `iss`)")] = None,
+    subject: Annotated[str | None, typer.Option(help="The person's subject at that provider (the "
+                                                     "ID token's `sub`)")] = None,
+    unlink: Annotated[bool, typer.Option("--unlink", help="Remove the link instead")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Link an account to a person's identity-provider account for OpenID Connect sign-in,
+    matched on issuer and subject together, never on e-mail (audited)."""
+    if unlink == bool(issuer or subject):
+        raise InputInvalid("give --issuer and --subject, or --unlink")
+    accounts.current(db).link_identity(username, None if unlink else issuer,
+                                       None if unlink else subject)
+    typer.echo(f"{username}: " + ("unlinked from its identity-provider account" if unlink else
+                                  f"linked to {subject} at {issuer}"))

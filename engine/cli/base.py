@@ -4,10 +4,12 @@ an `Error:` line and an exit code (README, "Exit codes"). Commands raise; they n
 from __future__ import annotations
 
 import getpass
+import re
 import sys
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from engine.errors import (
@@ -15,18 +17,35 @@ from engine.errors import (
     DTPAError,
     EngineFailure,
     InputInvalid,
+    IntegrityFailure,
+    Interrupted,
     RulesInvalid,
+    StoreConflict,
     StoreUnavailable,
 )
 
 OK, INPUT_INVALID, RULES_INVALID, ENGINE_FAILURE, STORE_UNAVAILABLE, VERIFY_FAILED, ACCESS_DENIED = \
     range(7)
 # Exit code by error class (NotSignedIn is an AccessDenied); any other DTPAError is an input error.
+INTERRUPTED = 130  # the shell's code for Ctrl-C; work that resumes says so (`dtpa reevaluate`)
 EXIT = {RulesInvalid: RULES_INVALID, EngineFailure: ENGINE_FAILURE,
-        StoreUnavailable: STORE_UNAVAILABLE, AccessDenied: ACCESS_DENIED}
+        StoreUnavailable: STORE_UNAVAILABLE, AccessDenied: ACCESS_DENIED, Interrupted: INTERRUPTED,
+        IntegrityFailure: VERIFY_FAILED}
 # click's UsageError (a wrong option or command), whether typer vendors click or imports it.
 UsageError: Any = next(c for c in typer.BadParameter.__mro__
                        if c.__name__ == "UsageError")
+
+
+# What a terminal would act on rather than show: C0 and C1 controls (ESC starts a sequence that
+# can retitle the window or rewrite the screen) and lone surrogates (not text at all).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Stored text as a terminal should show it: a control character (kept in a record stored
+    before they were refused) is written as an escape such as `\\x1b`, never sent to act."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xff
+                            else f"\\x{ord(m.group()):02x}", text)
 
 
 def exit_code(exc: DTPAError) -> int:
@@ -63,6 +82,21 @@ class Commands(TyperGroup):
         except OSError as exc:
             report(InputInvalid(f"{exc.filename or 'a file'}: {exc.strerror or exc}"))
             raise typer.Exit(INPUT_INVALID) from None
+        except SQLAlchemyError as exc:
+            error = database_error(exc)
+            report(error)
+            raise typer.Exit(exit_code(error)) from None
+
+
+def database_error(exc: SQLAlchemyError) -> DTPAError:
+    """A database error the store did not turn into a DTPAError, named by its class only: its
+    text carries the SQL statement and its parameters, which hold the input. An IntegrityError
+    the store trimmed (no statement) keeps its trimmed cause (class and constraint)."""
+    trimmed = getattr(exc, "statement", "") is None and getattr(exc, "orig", None) is not None
+    said = f"{type(exc).__name__}: {getattr(exc, 'orig', '')}" if trimmed else type(exc).__name__
+    if isinstance(exc, IntegrityError):
+        return StoreConflict(f"the database refused the change ({said}); nothing was stored")
+    return StoreUnavailable(f"the database refused the request ({said}); nothing was stored")
 
 
 app = typer.Typer(cls=Commands, help="DTPA: NHS England's digital technology principles as "

@@ -87,13 +87,39 @@ def _bundle(product: str | None, ward: str | None, since: dt.date | None, until:
 def verify_pdf(file: Annotated[Path, typer.Argument(help="An exported DTPA PDF")],
                db: DbOpt = None,
                no_store: Annotated[bool, typer.Option("--no-store", help="Check the PDF alone")]
-               = False) -> None:
-    """Recompute the attached record's hash; compare with the PDF and the stored record."""
-    result = files.verify_pdf(file, None if no_store else service.open_store(db))
+               = False,
+               cert: Annotated[Path | None, typer.Option(
+                   "--cert", help="Check the signature against this certificate (PEM or DER) "
+                                  "instead of this deployment's")] = None) -> None:
+    """Check the PDF's signature against the pinned certificate, recompute the attached record's
+    hash and compare it with the PDF and, unless --no-store, the stored record and audit chain."""
+    result = files.verify_pdf(file, None if no_store else service.open_store(db), cert)
     for line in result.checks:
         typer.echo(f"ok: {line}")
     for line in result.problems:
         typer.echo(f"FAILED: {line}")
     if result.problems:
         raise typer.Exit(VERIFY_FAILED)
-    typer.echo(f"Verified: {file} carries record {result.record_id or '(not stored)'} unaltered")
+    typer.echo(f"Verified: {file} was signed by {result.signer} and carries record "
+               f"{result.record_id or '(not stored)'} unaltered")
+
+
+@app.command("signing-certificate")
+def signing_certificate(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the current "
+                                                "certificate (PEM) to this file")] = None,
+) -> None:
+    """The certificate exported PDFs are signed with (and any used before), for a DPO who checks
+    them elsewhere with `dtpa verify-pdf --cert FILE`."""
+    certificates = files.signing_certificates()
+    if not certificates:
+        raise InputInvalid("this deployment has not signed a PDF yet: its certificate is made "
+                           "with the first signed export (or set DTPA_PDF_SIGNING_PKCS12)")
+    for i, c in enumerate(certificates):
+        typer.echo(f"{'current' if i == 0 else 'used before'}: {c.subject}, SHA-256 {c.sha256}, "
+                   f"valid until {c.not_after}")
+    if output is not None:
+        output.write_text(certificates[0].pem, encoding="ascii")
+        typer.echo(f"wrote {output}")
+    else:
+        typer.echo(certificates[0].pem, nl=False)

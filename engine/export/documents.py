@@ -29,6 +29,8 @@ from engine.models.record import DecisionRecord
 from engine.store import RecordView, Store
 
 Progress = Callable[[int, int], None]
+BUNDLE = "bundle.json"  # the records of a bundle PDF
+BUNDLE_INDEX = "bundle_index.json"  # each one's stored id and record hash
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
@@ -87,7 +89,10 @@ def bundle_pdf(views: list[RecordView], store: Store, title: str,
             progress(i, len(views))
     pdf = build(flowables, title=title, author="DTPA", subject=title,
                 footer=f"DTPA bundle · {title}")
-    return attach(pdf, {"bundle.json": json.dumps(records, indent=2, ensure_ascii=False).encode()},
+    # Which stored record each one is, so `verify-pdf` can check them against the store.
+    stored = [{"record_id": v.row.id, "record_hash": v.record.record_hash} for v in views]
+    return attach(pdf, {BUNDLE: json.dumps(records, indent=2, ensure_ascii=False).encode(),
+                        BUNDLE_INDEX: json.dumps(stored, indent=2).encode()},
                   {"/DTPABundleRecords": str(len(views))})
 
 
@@ -95,17 +100,23 @@ def conditions_csv(views: list[RecordView]) -> str:
     """Every open condition and action across the records, for a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["record", "subject", "ward", "outcome_in_force", "rule", "principle_or_area",
-                     "condition", "owner", "due", "record_status"])
+    rows = [["record", "subject", "ward", "outcome_in_force", "rule", "principle_or_area",
+             "condition", "owner", "due", "record_status"]]
     for v in views:
-        for c in condition_plan(v.record):
-            writer.writerow([v.row.id, v.row.product, v.row.ward or "", v.effective_outcome,
-                             c["rule"], c["target"], _cell(c["remedy"]), c["owner"], c["due"],
-                             v.status])
+        rows += [[v.row.id, v.row.product, v.row.ward or "", v.effective_outcome, c["rule"],
+                  c["target"], c["remedy"], c["owner"], c["due"], v.status]
+                 for c in condition_plan(v.record)]
+    for row in rows:
+        writer.writerow([spreadsheet_cell(cell) for cell in row])  # every cell, the header too
     return out.getvalue()
 
 
-def _cell(text: str) -> str:
-    # A spreadsheet would run a cell starting with = + - @ as a formula.
-    return "'" + text if text[:1] in "=+-@" else text
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @, a tab or a carriage
+    return would be run as a formula (or DDE), so it gets a leading apostrophe (OWASP's advice)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 

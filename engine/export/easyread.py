@@ -19,7 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from engine.errors import InputInvalid
-from engine.export.pdf import ATTACHMENT, HASH_KEY, attach, build, record_json_bytes
+from engine.export.pdf import ATTACHMENT, HASH_KEY, ID_KEY, attach, build, record_json_bytes
 from engine.export.text import BOLD, FONT, para, register_fonts
 from engine.models.assessment import IndividualUseCheck
 from engine.models.record import DecisionRecord
@@ -370,7 +370,8 @@ def _when_again(c: _Case, record: DecisionRecord) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
-def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant: bool = False) -> bytes:
+def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant: bool = False,
+                  record_id: str | None = None) -> bytes:
     if record.record_type != "individual_use":
         raise InputInvalid("an easy-read summary is for a decision about one patient's use")
     s = _styles()
@@ -410,4 +411,5 @@ def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant:
     pdf = build(story, title=f"Easy read: {record.subject.product}", author="DTPA",
                 subject="Easy-read summary of a decision about your care",
                 footer=f"Easy read · {record.subject.patient_reference or ''}", invariant=invariant)
-    return attach(pdf, {ATTACHMENT: record_json_bytes(record)}, {HASH_KEY: record.record_hash})
+    return attach(pdf, {ATTACHMENT: record_json_bytes(record)},
+                  {HASH_KEY: record.record_hash, ID_KEY: record_id or ""})

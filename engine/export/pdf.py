@@ -41,6 +41,7 @@ from engine.decide.wording import (
     product_conditions_heading,
     product_source_words,
 )
+from engine.export.checkpoint_text import checkpoint_lines
 from engine.export.text import BOLD, FONT, MONO, para, register_fonts
 from engine.models.record import DecisionRecord
 
@@ -299,12 +300,15 @@ def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> 
             f"The machine-readable decision record is attached to this PDF as {ATTACHMENT}. Its "
             "SHA-256 over the canonical JSON of every field except record_hash must equal the "
             "record hash below, which is also stored in this document's metadata "
-            f"({HASH_KEY[1:]}). Run `dtpa verify-pdf FILE` to check it, and, with the store "
-            "configured, to compare it with the stored record and its audit chain."), s["body"]),
+            f"({HASH_KEY[1:]}). DTPA signs this PDF digitally (PAdES) with the deployment's "
+            "certificate as the last step of the export, so a change to any page breaks the "
+            "signature. Run `dtpa verify-pdf FILE` to check the signature and the hash and, with "
+            "the store configured, to compare it with the stored record and audit chain."), s["body"]),
         Paragraph(para(f"Record SHA-256: {record.record_hash}", break_words=False), s["mono"]),
         Paragraph(para(f"Input SHA-256: {record.input_hash}", break_words=False), s["mono"]),
         Paragraph(para(f"Rule pack SHA-256: {record.rule_pack.hash}", break_words=False), s["mono"]),
         Paragraph(para(f"Profile SHA-256: {record.rule_pack.profile_hash}", break_words=False), s["mono"]),
+        *(Paragraph(para(line, break_words=False), s["mono"]) for line in checkpoint_lines()),
     ]
 
 

@@ -14,6 +14,7 @@ from engine.decide.wording import (
 )
 from engine.models.record import DecisionRecord
 from engine.store import RecordView
+from engine.store.tombstones import erasure_note, is_erased
 
 WIDTH = 100
 
@@ -109,6 +110,8 @@ def governance_text(view: RecordView) -> str:
     lines = [f"Record {view.row.id} (version {view.row.version}), saved {view.row.created_at[:16]} "
              f"by {view.row.created_by} ({view.row.created_role})",
              f"Status: {view.status}"]
+    if is_erased(view.row):  # a tombstone: what happened to the payload, and its hashes
+        lines.append(_wrap(erasure_note(view.row), ""))
     if view.effective_outcome != view.record.outcome:
         lines.append(f"Outcome in force: {view.effective_outcome} (overridden; the engine decided "
                      f"{view.record.outcome})")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from engine.knowledge.catalog import Citation
+from engine.models.people import CLINICAL, NEVER_DECIDE, PATIENT_ACCESS, RoleRules
 from engine.models.vocab import Category, Context, Outcome, Role, ServiceType, Severity, Verdict
 
 # <principle or area of the catalogue, or SCOPE>-<context>-<number>; conventions.py checks the
@@ -123,6 +124,16 @@ class ReviewSources(_Strict):
     )
 
 
+class RetentionPeriods(_Strict):
+    """How long the trust keeps patient-identifying payloads in DTPA (the NHS Records Management
+    Code of Practice sets retention by record type; the trust chooses the figure)."""
+
+    individual_use_years: int = Field(
+        ge=1, le=200, description="Years after an individual use's last entry (its newest version, "
+                                  "sign-off or override) when `dtpa records erase-expired` erases "
+                                  "its patient reference, assessment and decision record")
+
+
 class Profile(_Strict):
     """A trust's local parameters; the national rule pack refers to them by name."""
 
@@ -135,6 +146,69 @@ class Profile(_Strict):
         default_factory=dict, description="Who owns a condition, by principle or practice area")
     condition_due_days: int = Field(default=30, ge=1, le=365,
                                     description="Days after the decision by which a condition is due")
+    retention: RetentionPeriods | None = Field(
+        default=None, description="Retention of patient payloads; without it nothing is erased")
+    signoff_roles: dict[Context, list[Role]] = Field(
+        default_factory=dict,
+        description="Who may sign a stored decision, by context. Default: the required roles "
+                    "(and, for individual use, clinical staff). Clinical staff sign an individual "
+                    "use only on the patient's ward")
+    override_roles: dict[Context, list[Role]] = Field(
+        default_factory=dict,
+        description="Who may override a stored decision's verdict or outcome, by context. "
+                    "Default: panel chair, clinical safety officer and DPO among the product "
+                    "signers; the individual-use signers")
+    min_reason_words: int = Field(default=5, ge=1, le=50,
+                                  description="Words an override's reason needs at least")
+    second_approval_for_patient_access: bool = Field(
+        default=False, description="A role that can open patient records (clinician, nurse in "
+                                   "charge, DPO, auditor) is granted only when a second "
+                                   "administrator approves")
+
+    @model_validator(mode="after")
+    def _who_decides(self) -> Profile:
+        """Nobody who runs accounts or audits signs or overrides; every required signer may
+        sign; whoever signs an individual use can open the patient's record."""
+        problems = []
+        for table in ("signoff_roles", "override_roles"):
+            for ctx, roles in getattr(self, table).items():
+                for role in roles:
+                    if role in NEVER_DECIDE:
+                        problems.append(f"{table}.{ctx}: a {role} never signs or overrides a "
+                                        "decision (they run accounts or audit the records)")
+                    elif ctx == "individual_use" and role not in PATIENT_ACCESS:
+                        problems.append(f"{table}.{ctx}: a {role} cannot open a patient's record, "
+                                        "so cannot sign or override one")
+        for ctx, required in self.required_signoff_roles.items():
+            signers = self.role_rules().roles("sign", ctx)
+            for role in required:
+                if role not in signers:
+                    problems.append(f"required_signoff_roles.{ctx} names {role}, whom "
+                                    f"signoff_roles.{ctx} does not let sign")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def role_rules(self) -> RoleRules:
+        """Who signs and overrides what, the words an override's reason needs, and whether a
+        grant of patient access needs a second administrator (engine/models/people.py)."""
+        default = RoleRules()
+        sign: dict[str, frozenset[Role]] = {}
+        override: dict[str, frozenset[Role]] = {}
+        for ctx in ("procurement", "individual_use"):
+            required = {Role(r) for r in self.required_signoff_roles.get(Context(ctx), [])}
+            fallback = required | (CLINICAL if ctx == "individual_use" else set())
+            sign[ctx] = frozenset(Role(r) for r in self.signoff_roles.get(Context(ctx), [])) or \
+                frozenset(fallback) or default.sign[ctx]
+            chosen = self.override_roles.get(Context(ctx))
+            if chosen:
+                override[ctx] = frozenset(Role(r) for r in chosen)
+            elif ctx == "procurement":
+                override[ctx] = (sign[ctx] & default.override[ctx]) or sign[ctx]
+            else:
+                override[ctx] = sign[ctx]
+        return RoleRules(sign, override, self.min_reason_words,
+                         self.second_approval_for_patient_access)
 
 
 class PackHeader(_Strict):

@@ -6,9 +6,71 @@ an open question in the decision record. "Not applicable" is an explicit answer 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+)
+
+# --- input rules added after records were first stored -------------------------------------------
+# A record stored before a rule existed must stay readable: its stored assessment is validated
+# again with `context={LENIENT: True}`, which skips these rules, and whatever they would have
+# refused is flagged for review (engine/service/reevaluate.py), never rejected.
+LENIENT = "stored_before_stricter_rules"
+
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+# Control characters (C0, DEL, C1) and lone surrogates (not text at all: no UTF-8 encodes them).
+# A multi-line answer may hold line breaks and tabs; a short answer is one line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _lenient(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get(LENIENT))
+
+
+def _character(char: str) -> str:
+    names = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x00": "a NUL character"}
+    return f"{names.get(char, 'a control character')} (U+{ord(char):04X})"
+
+
+def _printable(pattern: re.Pattern[str], where: str) -> Any:
+    def check(value: str, info: ValidationInfo) -> str:
+        found = pattern.search(value)
+        if found and not _lenient(info):
+            raise ValueError(f"contains {_character(found.group())} at character "
+                             f"{found.start() + 1}; {where}")
+        return value
+    return AfterValidator(check)
+
+
+def _sane_date(value: dt.date, info: ValidationInfo) -> dt.date:
+    if not EARLIEST <= value <= LATEST and not _lenient(info):
+        raise ValueError(f"{value.isoformat()} is outside the dates DTPA accepts "
+                         f"({EARLIEST.year} to {LATEST.year})")
+    return value
+
+
+# Every date in an assessment: a sane range, so date arithmetic (review dates, day numbers) never
+# overflows and a typo such as 0202 or 9999 is caught where it was written.
+Day = Annotated[dt.date, AfterValidator(_sane_date)]
+
+_MULTI_LINE = _printable(_CONTROL, "only printable text, line breaks and tabs are accepted")
+_ONE_LINE = _printable(_CONTROL_OR_BREAK, "this answer is one line of printable text")
+
+
+def _one_kind_of_line_break(value: Any) -> Any:
+    """Windows and old Mac line breaks (CR LF, CR) become LF: the same text however typed."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
 class NotApplicable(BaseModel):
@@ -17,7 +79,8 @@ class NotApplicable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     not_applicable: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), _MULTI_LINE,
+        BeforeValidator(_one_kind_of_line_break)  # last: it runs first
     ] = Field(description="Why this question does not apply")
 
 
@@ -27,12 +90,19 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-# Free text typed by a person: stripped, blank means unanswered, bounded so it fits a record.
+def _text(value: Any) -> Any:
+    return _one_kind_of_line_break(_blank_to_none(value))
+
+
+# Free text typed by a person: stripped, blank means unanswered, bounded so it fits a record;
+# printable text, line breaks and tabs only.
 Text = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None,
-    BeforeValidator(_blank_to_none),
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), _MULTI_LINE] | None,
+    BeforeValidator(_text),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A name, a title, a ward: one line of printable text.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                      _ONE_LINE]
 OptionalShortText = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
 
 

@@ -23,10 +23,17 @@ from pydantic import (
 )
 
 from engine.models import vocab as v
-from engine.models.answers import NotApplicable, OptionalShortText, Section, ShortText, Text
+from engine.models.answers import (
+    Day,
+    NotApplicable,
+    OptionalShortText,
+    Section,
+    ShortText,
+    Text,
+)
 
 YesNo = bool | NotApplicable | None
-Date = dt.date | NotApplicable | None
+Date = Day | NotApplicable | None
 
 
 def q(question: str) -> Any:
@@ -261,7 +268,7 @@ class Assurance(Section):
 class _AssessmentBase(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    assessed_on: dt.date = Field(
+    assessed_on: Day = Field(
         default_factory=dt.date.today,
         description="Date of the assessment; date-based rules are judged against it",
     )
@@ -302,7 +309,7 @@ class ProductRecord(Section):
     record_id: OptionalShortText = q("Identifier of the product decision record")
     outcome: v.Outcome | None = fact("Outcome of the product decision", default=None)
     version: OptionalShortText = fact("Product version the product decision covers", default=None)
-    valid_until: dt.date | None = fact("Date the product decision must be reviewed by", default=None)
+    valid_until: Day | None = fact("Date the product decision must be reviewed by", default=None)
     approved: YesNo = fact("Has everyone the local policy requires signed off the product decision?",
                            default=None)
     covers_this_service: YesNo = fact("Does the product decision cover this patient's type of service?",
@@ -342,7 +349,7 @@ class Capacity(Section):
     decision_specific_assessment: YesNo = q(
         "Was capacity assessed for this specific decision (not a general judgement), and recorded?"
     )
-    assessed_on: dt.date | None = q("When capacity was assessed")
+    assessed_on: Day | None = q("When capacity was assessed")
     gillick_competent: YesNo = fact("For under-16s: is the young person Gillick competent?",
                                     default=None)
     reassessment_planned: YesNo = q(
@@ -387,7 +394,7 @@ class RefusalOverride(Section):
     legal_basis_named: OptionalShortText = q("If 'other': the power relied on, by name and section")
     responsible_clinician: OptionalShortText = q(
         "The responsible clinician who decided to override the refusal (name or post)")
-    decided_on: dt.date | None = q("When the responsible clinician decided")
+    decided_on: Day | None = q("When the responsible clinician decided")
     patient_views: Text = q("The patient's views about it, in their words where possible")
     imha_informed: YesNo = q(
         "Was the patient told about an Independent Mental Health Advocate (IMHA), or one offered?")
@@ -425,7 +432,7 @@ class ProposedUse(Section):
     functions: list[v.Function] | None = q("Which functions will be used")
     places: list[v.Place] | None = q("Where")
     period: v.Period | None = q("When")
-    start: dt.date | None = q("Start date")
+    start: Day | None = q("Start date")
     duration_days: Annotated[int, Field(ge=1, le=3650)] | None = q("For how many days")
     switched_on_by_ward_default: YesNo = q("Is it on for this patient only because the ward default is on?")
     covert: YesNo = q("Would it be used without the patient knowing?")
@@ -467,12 +474,12 @@ class CarePlan(Section):
 
 
 class Review(Section):
-    review_date: dt.date | None = q("When the use will be reviewed (the next scheduled review)")
+    review_date: Day | None = q("When the use will be reviewed (the next scheduled review)")
     multidisciplinary: YesNo = q("Will the review be by the multidisciplinary team?")
     stop_criteria: Text = q("What would make the team stop using it for this patient")
     last_review_held: YesNo = q(
         "Was the last scheduled review held? (Not applicable for a first check)")
-    last_review_on: dt.date | None = q("When the last review was held")
+    last_review_on: Day | None = q("When the last review was held")
     last_review_by: OptionalShortText = q("Who held the last review")
     last_review_outcome: v.ReviewOutcome | None = fact(
         "What the last review decided: continue, change or stop", default=None)

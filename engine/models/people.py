@@ -9,8 +9,11 @@ staff on that ward and to governance; procurement exports never carry patient de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,8 +38,15 @@ ALLOWED: dict[str, set[Role]] = {
     "export_individual_use": CLINICAL | GOVERNANCE,
     "verify": GOVERNANCE | ADMIN,
     "reevaluate": GOVERNANCE | ADMIN,
+    "erase_expired": {Role.dpo} | ADMIN,  # the retention rule (engine/store/retention.py)
     "manage_users": ADMIN,
 }
+
+# Roles that can open a patient's (individual-use) record: granting one is a privileged change,
+# audited, and approved by a second administrator where the profile asks for it.
+PATIENT_ACCESS = frozenset(ALLOWED["read_individual_use"])
+# Who never signs or overrides a decision: the people who run accounts and audit the records.
+NEVER_DECIDE = frozenset({Role.administrator, Role.auditor})
 
 
 def known_role(role: str | Role) -> Role:
@@ -79,5 +89,59 @@ class Actor(BaseModel):
 
 
 def visible(actor: Actor, views: Iterable[Any]) -> list[Any]:
-    """The records a person may see: patient records only on their wards, or for governance."""
-    return [v for v in views if actor.may(f"read_{v.row.context}", v.row.ward)]
+    """The records a person may see: patient records only on their wards, or for governance.
+    A record that failed its integrity check (its columns disagree with its sealed record, or
+    its bytes with the hash its "created" event recorded) is shown only to governance, flagged."""
+    return [v for v in views if actor.may(f"read_{v.row.context}", v.row.ward)
+            and (not getattr(v, "integrity", None) or actor.role in GOVERNANCE)]
+
+
+# --- who signs and overrides a stored decision, by its context (the local profile) ------------
+
+Decision = Literal["sign", "override"]
+_WORD = re.compile(r"[^\W\d_]{2,}")  # a word: two or more letters (any alphabet)
+
+
+@dataclass(frozen=True)
+class RoleRules:
+    """Who may sign and who may override a stored decision of each context, from the local
+    profile (`Profile.role_rules`). A product decision: only the roles named. An individual
+    use: the roles named, clinical staff among them only on the patient's ward (Access checks
+    the ward; the store checks the role). An override's reason must be words."""
+
+    sign: Mapping[str, frozenset[Role]] = field(default_factory=lambda: {
+        "procurement": frozenset(PANEL | {Role.dpo}), "individual_use": frozenset(CLINICAL)})
+    override: Mapping[str, frozenset[Role]] = field(default_factory=lambda: {
+        "procurement": frozenset({Role.panel_chair, Role.clinical_safety_officer, Role.dpo}),
+        "individual_use": frozenset(CLINICAL)})
+    min_reason_words: int = 5
+    second_approval_for_patient_access: bool = False
+
+    def roles(self, action: Decision, context: str) -> frozenset[Role]:
+        table = self.sign if action == "sign" else self.override
+        return table.get(context, frozenset())
+
+    def may(self, action: Decision, role: str | Role, context: str) -> bool:
+        return known_role(role) in self.roles(action, context)
+
+    def require(self, action: Decision, role: str | Role, context: str) -> None:
+        """AccessDenied unless the profile lets this role sign (or override) a decision of
+        this context, naming the roles that may."""
+        if self.may(action, role, context):
+            return
+        kind = "product decision" if context == "procurement" else "patient's individual-use record"
+        allowed = sorted(r.value for r in self.roles(action, context))
+        raise AccessDenied(f"a {known_role(role).value} may not {action} a {kind}: the local "
+                           f"profile lets only {', '.join(allowed) or 'no role'} {action} one")
+
+    def check_reason(self, reason: str | None) -> str:
+        """The reason, stripped, if it is words: at least `min_reason_words` words of two or
+        more letters, not one word repeated. Twenty dots, or `x x x x x`, is no reason."""
+        text = (reason or "").strip()
+        words = [w.casefold() for w in _WORD.findall(text)]
+        distinct = min(3, math.ceil(self.min_reason_words / 2))
+        if len(words) < self.min_reason_words or len(set(words)) < distinct:
+            raise InputInvalid(f"an override needs a reason in words: at least "
+                               f"{self.min_reason_words} words saying why you depart from the "
+                               f"engine (found {len(words)})")
+        return text

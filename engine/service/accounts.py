@@ -6,6 +6,8 @@ signing in (product decisions, never a patient's record)."""
 
 from __future__ import annotations
 
+import getpass
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from engine.models.people import ALLOWED, Actor
 from engine.service import credentials
 from engine.service.session import Access
 from engine.store import RecordView, Store, audit, tokens
-from engine.store.bootstrap import add_first_administrator
+from engine.store.bootstrap import add_first_administrator, issue_setup_token
 from engine.store.tables import TokenRow
 
 LOGIN_HOURS = 8
@@ -55,17 +57,36 @@ class Issued:
 
 # --- signing in and out ------------------------------------------------------------------------
 
-def sign_in(store: Store, username: str, password: str, hours: float = LOGIN_HOURS) -> Issued:
-    """Check the password and issue a sign-in token (read and write) for `hours`."""
-    person = Access.sign_in(username, password, store)
+def this_machine() -> str:
+    """The client the command line signs in from, for back-off and lockout: the operating-system
+    user and host (the web uses the browser's address)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        user = "unknown"
+    return f"command line {user}@{socket.gethostname()}"
+
+
+def sign_in(store: Store, username: str, password: str, hours: float = LOGIN_HOURS,
+            client: str | None = None) -> Issued:
+    """Check the password (a locked name or client is refused first) and issue a sign-in token
+    (read and write) for `hours`."""
+    person = Access.sign_in(username, password, store, client=client)
     row, token = tokens.issue(store.db, person.actor.username, "login", SCOPES["write"], hours)
     return Issued(row.id, token, row.username, row.scopes, row.expires_at)
 
 
-def access_for(store: Store, token: str, pack: RulePack | None = None) -> Access:
+def access_for(store: Store, token: str, pack: RulePack | None = None,
+               client: str | None = None) -> Access:
     """The person a token acts for; NotSignedIn when it is unknown, expired or revoked, or the
-    account was deactivated."""
-    holder = tokens.resolve(store.db, token)
+    account was deactivated. A token this database never issued counts against the client as
+    a failed sign-in, and a locked client is refused before the token is looked up."""
+    store.check_client(client)
+    try:
+        holder = tokens.resolve(store.db, token)
+    except tokens.UnknownToken:
+        store.failed_client("token", client)
+        raise
     actor = TokenActor(**holder.actor.model_dump(), scopes=holder.scopes)
     return Access(actor, store, pack)
 
@@ -83,7 +104,7 @@ def current(db: str | None = None, pack: RulePack | None = None) -> Access:
         raise NotSignedIn("not signed in: this command acts as a signed-in account")
     token, where = found
     try:
-        return access_for(service.open_store(db), token, pack)
+        return access_for(service.open_store(db), token, pack, client=this_machine())
     except NotSignedIn as exc:
         raise NotSignedIn(f"{where}: {exc.message}") from None
 
@@ -141,6 +162,12 @@ def first_administrator(store: Store, username: str, name: str, password: str,
     audit event says so and names their operating-system user."""
     add_first_administrator(store, username.strip(), name, password,
                             {"via": "command line", "operator": True, "os_user": os_user})
+
+
+def setup_token(store: Store, os_user: str) -> tuple[str, str] | None:
+    """A one-time token for creating the first administrator on the web, and when it expires,
+    while the store has no account (None once one exists); the web form asks for it."""
+    return issue_setup_token(store, os_user)
 
 
 def seed(store: Store, os_user: str) -> tuple[list[RecordView], list[str]]:

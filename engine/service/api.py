@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputInvalid
+from engine.errors import InputInvalid, StoreConflict
 from engine.export.documents import bundle_pdf, conditions_csv, governance
 from engine.export.easyread import easy_read_pdf
 from engine.export.fhir import fhir_bundle
@@ -23,6 +23,8 @@ from engine.service.case_library import CASE_STUDIES, case_studies
 from engine.service.deciding import assess, decide_quickly, default_pack, evaluate, load_assessment
 from engine.service.linking import ProductLink, link_product
 from engine.service.reevaluate import Progress, Report, reevaluate
+from engine.service.retention import erasure, tombstone_json
+from engine.service.signed import signed_pdf
 from engine.store import Database, RecordView, Store, database_url
 
 # --- records: the store and the governance around each decision -------------------------------
@@ -34,11 +36,14 @@ _STORES: dict[str, Store] = {}
 
 def open_store(url: str | None = None, pack: RulePack | None = None) -> Store:
     """The store at `url`, DTPA_DATABASE_URL or the embedded SQLite file. Which roles must sign
-    a record comes from the pack's profile (by default the repository's pack)."""
+    a record, who may sign and override, and whether patient access needs a second
+    administrator come from the pack's profile (by default the repository's pack)."""
     resolved = database_url(url)
     if resolved not in _STORES:
         _STORES[resolved] = Store(Database(resolved))
-    return Store(_STORES[resolved].db, required_roles=signoff_roles(pack or default_pack()))
+    chosen = pack or default_pack()
+    return Store(_STORES[resolved].db, required_roles=signoff_roles(chosen),
+                 role_rules=chosen.profile.role_rules())
 
 
 def signoff_roles(pack: RulePack) -> Callable[[str], list[str]]:
@@ -95,12 +100,16 @@ EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "json": ".json", "
 
 
 def render_export(record: DecisionRecord, kind: str, gov: Governance | None = None,
-                  assessment: dict[str, Any] | None = None) -> bytes:
-    """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle."""
+                  assessment: dict[str, Any] | None = None, *, store: Store | None = None,
+                  by: tuple[str, str] | None = None) -> bytes:
+    """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle. A PDF is signed with
+    the deployment's certificate as the last step; `store` and `by` (name, role) are where and
+    by whom the certificate's making is recorded, if this export makes it."""
     if kind == "pdf":
-        return audit_pdf(record, gov)
+        return signed_pdf(audit_pdf(record, gov), store, by)
     if kind == "easy-read":
-        return easy_read_pdf(record, assessment or {})
+        return signed_pdf(easy_read_pdf(record, assessment or {},
+                                        record_id=gov.record_id if gov else None), store, by)
     if kind == "json":
         return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False).encode()
     if kind == "fhir":
@@ -118,7 +127,14 @@ def export_stored(ref: str, kind: str, by: str, role: str, store: Store | None =
     known_role(role)
     store = store or open_store(pack=pack)
     view = store.get(ref)
-    data = render_export(view.record, kind, governance(view, store), json.loads(view.row.input_json))
+    if erasure(view) is not None:  # only what stays of an erased record, never a stand-in
+        if kind != "json":
+            raise StoreConflict(f"{view.row.id}: {erasure(view)} Only its JSON tombstone can be "
+                                "exported.")
+        data = json.dumps(tombstone_json(view), indent=2, ensure_ascii=False).encode()
+    else:
+        data = render_export(view.record, kind, governance(view, store),
+                             json.loads(view.row.input_json), store=store, by=(by, role))
     if audit:
         store.record_export(view.row.id, by, role, kind)
     return data, view.row.id + EXPORT_KINDS[kind]
@@ -144,7 +160,7 @@ def export_bundle(views: list[RecordView], title: str, by: str, role: str, store
     """A bundle PDF of many records and the CSV of their open conditions (owners and due dates
     as sealed in each record); each export audited."""
     known_role(role)
-    pdf = bundle_pdf(views, store, title, progress)
+    pdf = signed_pdf(bundle_pdf(views, store, title, progress), store, (by, role))
     for v in views:
         store.record_export(v.row.id, by, role, "bundle")
     return pdf, conditions_csv(views)

@@ -16,6 +16,7 @@ from engine.facts.schema import MAX_PROPERTIES, FactView, to_fact
 from engine.knowledge.pack import RulePack, load_pack
 from engine.knowledge.validation import problems_from
 from engine.knowledge.yamlio import YamlDocument, YamlProblem, parse_text, read_document
+from engine.models.answers import LENIENT
 from engine.models.assessment import AnyAssessment, IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord, seal
 from engine.runtime.compiler import Program
@@ -36,8 +37,10 @@ def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
     return data, ()
 
 
-def validate_assessment(data: Any, doc: YamlDocument | None = None) -> AnyAssessment:
-    """Validate an assessment mapping; InputInvalid lists each bad field (with its line)."""
+def validate_assessment(data: Any, doc: YamlDocument | None = None,
+                        lenient: bool = False) -> AnyAssessment:
+    """Validate an assessment mapping; InputInvalid lists each bad field (with its line).
+    `lenient` skips the input rules added after records were first stored (`validate_stored`)."""
     doc = doc or YamlDocument("<input>", data, {})
     data, base = _unwrap(data)
     if not isinstance(data, dict):
@@ -50,10 +53,23 @@ def validate_assessment(data: Any, doc: YamlDocument | None = None) -> AnyAssess
                      "`context:` must be `procurement` or `individual_use`")])
     model = ProcurementAssessment if data["context"] == "procurement" else IndividualUseCheck
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={LENIENT: True} if lenient else None)
     except ValidationError as exc:
         problems = problems_from(exc, doc, base)
         raise InputInvalid(f"The assessment has {len(problems)} invalid field(s).", problems) from None
+
+
+def validate_stored(data: Any) -> tuple[AnyAssessment, list[str]]:
+    """A stored assessment, read again: never refused for a rule added after it was stored. The
+    answer is the assessment and what today's rules would refuse in it (`field: why`, empty when
+    nothing), for the caller to flag; InputInvalid only if it breaks the rules it was stored under."""
+    try:
+        return validate_assessment(data), []
+    except InputInvalid as strict:
+        try:
+            return validate_assessment(data, lenient=True), [p.message for p in strict.problems]
+        except InputInvalid:
+            raise strict from None
 
 
 def load_assessment(path: Path) -> AnyAssessment:

@@ -2,27 +2,39 @@
 records, their wards) before it reads or writes anything, then calls `engine.service`.
 
 Signing in (a local password, an identity provider's account, or the first administrator of an
-empty store) is how an `Access` is made; the web pages act through nothing else."""
+empty store) is how an `Access` is made; the web pages act through nothing else. Password
+sign-ins are counted per account name and per client (`client`: the browser's address, or the
+operating-system user and host) and locked after too many failures (engine/store/guard.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from engine import service
-from engine.errors import AccessDenied, InputInvalid, RecordNotFound, StoreConflict
+from engine.errors import AccessDenied, InputInvalid, IntegrityFailure, RecordNotFound, StoreConflict
 from engine.knowledge.pack import RulePack
 from engine.models.case_study import CaseStudy
-from engine.models.people import Actor, visible
+from engine.models.people import CLINICAL, GOVERNANCE, PATIENT_ACCESS, Actor, Decision, known_role, visible
 from engine.models.record import DecisionRecord
-from engine.models.vocab import Role
-from engine.service import case_library
+from engine.service import case_library, retention
+from engine.settings import settings
 from engine.store import RecordView, Store
-from engine.store.audit import Verification
-from engine.store.bootstrap import add_first_administrator
+from engine.store.audit import utc_now
+from engine.store.bootstrap import WrongSetupToken, add_first_administrator, setup_token_pending
+from engine.store.column_checks import PrivilegedChange
+from engine.store.grants import Grant
+from engine.store.tables import UserRow
 
 CONTEXTS = ("procurement", "individual_use")
+
+
+def idle_seconds() -> float:
+    """How long a web session may go without interaction before it is signed out
+    (DTPA_IDLE_MINUTES, default 30)."""
+    return settings().idle_minutes * 60.0
 
 
 @dataclass(frozen=True)
@@ -37,45 +49,72 @@ class Draft:
 
 
 class Access:
-    def __init__(self, actor: Actor, store: Store | None = None, pack: RulePack | None = None):
+    def __init__(self, actor: Actor, store: Store | None = None, pack: RulePack | None = None,
+                 signed_in_at: str | None = None):
         self.actor = actor
         self.store = store or service.open_store()
         self.pack = pack
+        self.signed_in_at = signed_in_at or utc_now()  # sessions_from ends sessions older
+        # An account whose role, wards or active flag was changed outside DTPA (it disagrees
+        # with its audit trail) cannot act: IntegrityFailure (column_checks.py).
+        self.store.check_account(actor.username)
 
     # --- signing in -----------------------------------------------------------------------
 
     @classmethod
     def sign_in(cls, username: str, password: str, store: Store | None = None,
-                pack: RulePack | None = None) -> Access:
-        """A local account; a wrong password and an unknown name get the same refusal."""
+                pack: RulePack | None = None, *, client: str | None = None,
+                now: dt.datetime | None = None) -> Access:
+        """A local account; a wrong password and an unknown name get the same refusal, and
+        a locked name or client is refused before the password is checked."""
         store = store or service.open_store()
-        return cls(store.authenticate(username.strip(), password), store, pack)
+        return cls(store.authenticate(username.strip(), password, client, now), store, pack)
 
     @classmethod
-    def for_account(cls, username: str, store: Store | None = None,
+    def for_account(cls, issuer: str, subject: str, store: Store | None = None,
                     pack: RulePack | None = None) -> Access:
         """The person an identity provider has signed in (OpenID Connect), by the DTPA account
-        that gives their role and wards."""
+        an administrator linked to that provider's account: issuer and subject together, as the
+        ID token says them, never the e-mail address (`link_identity`)."""
         store = store or service.open_store()
-        user = next((u for u in store.users() if u.username == username and u.active), None)
-        if user is None:
-            raise AccessDenied(f"{username} has no DTPA account yet: ask an administrator to add "
-                               "one (username = your e-mail address)")
-        return cls(Actor(username=user.username, name=user.name, role=Role(user.role), wards=user.wards),
-                   store, pack)
+        return cls(store.by_identity(issuer, subject), store, pack)
+
+    @classmethod
+    def resume(cls, username: str, signed_in_at: str | None, store: Store | None = None,
+               pack: RulePack | None = None) -> Access:
+        """A web session going on: the person as their account says now (a changed role or
+        wards apply at once); NotSignedIn once the account is deactivated or an administrator
+        ended its sessions (a password reset) after `signed_in_at`."""
+        store = store or service.open_store()
+        return cls(store.signed_in(username, signed_in_at), store, pack, signed_in_at)
 
     @staticmethod
     def needs_first_administrator(store: Store | None = None) -> bool:
         return not (store or service.open_store()).users()
 
+    @staticmethod
+    def setup_token_pending(store: Store | None = None) -> bool:
+        """Whether the web may offer the first-administrator form: a setup token from
+        `dtpa setup-token` is waiting to be used."""
+        return setup_token_pending(store or service.open_store())
+
     @classmethod
     def first_administrator(cls, username: str, name: str, password: str, via: str,
-                            store: Store | None = None, pack: RulePack | None = None) -> Access:
-        """Create the first account of an empty store and sign in as it. Refused once any account
-        exists; the audit event says it was the bootstrap, and `via` where it came from."""
+                            store: Store | None = None, pack: RulePack | None = None, *,
+                            setup_token: str, client: str | None = None) -> Access:
+        """Create the first account of an empty store with the one-time setup token the
+        operator was given, and sign in as it. Refused once any account exists, or with a wrong,
+        used or expired token (counted against the client, like a wrong password); the audit
+        event says it was the bootstrap, `via` where it came from and which token."""
         store = store or service.open_store()
-        add_first_administrator(store, username.strip(), name, password, {"via": via})
-        return cls.sign_in(username, password, store, pack)
+        store.check_client(client)
+        try:
+            add_first_administrator(store, username.strip(), name, password,
+                                    {"via": via, "client": client}, setup_token=setup_token)
+        except WrongSetupToken:
+            store.failed_client("setup token", client)
+            raise
+        return cls.sign_in(username, password, store, pack, client=client)
 
     # --- deciding -------------------------------------------------------------------------
 
@@ -105,8 +144,16 @@ class Access:
     def read(self, ref: str) -> RecordView:
         """A record this person may see, without recording a view (for redisplaying one they
         opened)."""
-        view = self.store.get(ref)
+        view = self.store.get(ref, flagged=True)  # access reads the sealed context and ward
         self.actor.require(f"read_{view.row.context}", view.row.ward)
+        return self._intact(view)
+
+    def _intact(self, view: RecordView) -> RecordView:
+        """A record that failed its integrity check is refused, except to governance (DPO,
+        auditor), who see it flagged to investigate it."""
+        if view.integrity and self.actor.role not in GOVERNANCE:
+            raise IntegrityFailure(f"record {view.row.id} failed its integrity check and is not "
+                                   "used")
         return view
 
     def save(self, assessment: service.AnyAssessment, idempotency_key: str | None = None,
@@ -122,7 +169,8 @@ class Access:
     def open(self, ref: str) -> RecordView:
         """Open a record; opening a patient's record is an audit event naming the person."""
         view = self.read(ref)
-        return self.store.get(view.row.id, viewer=(self.actor.name, self.actor.role.value))
+        return self.store.get(view.row.id, viewer=(self.actor.name, self.actor.role.value),
+                              flagged=self.actor.role in GOVERNANCE)
 
     def records(self, **filters: Any) -> list[RecordView]:
         return visible(self.actor, self.store.latest(**filters))
@@ -134,24 +182,50 @@ class Access:
 
     def due(self, within_days: int) -> list[tuple[RecordView, str]]:
         """Reviews due, overdue or flagged, among the records this person may see."""
-        return [(v, why) for v, why in self.store.due(within_days)
-                if self.actor.may(f"read_{v.row.context}", v.row.ward)]
+        due = self.store.due(within_days)
+        shown = {id(v) for v in visible(self.actor, [v for v, _ in due])}
+        return [(v, why) for v, why in due if id(v) in shown]
 
     def sign(self, ref: str, attestations: Iterable[str], comment: str | None = None) -> RecordView:
-        view = self.read(ref)
-        self.actor.require("sign")
+        view = self._decides("sign", ref)
         return self.store.sign(view.row.id, self.actor.name, self.actor.role.value, attestations,
-                               comment)
+                               comment, username=self.actor.username)
 
     def override(self, ref: str, target: str, value: str, reason: str) -> RecordView:
-        view = self.read(ref)
-        self.actor.require("override")
+        view = self._decides("override", ref)
         return self.store.override(view.row.id, target, value, self.actor.name,
-                                   self.actor.role.value, reason)
+                                   self.actor.role.value, reason, username=self.actor.username)
 
-    def verify(self) -> Verification:
+    @property
+    def reason_words(self) -> int:
+        """The words an override's reason needs at least (the local profile's)."""
+        return self.store.role_rules.min_reason_words
+
+    def _decides(self, action: Decision, ref: str) -> RecordView:
+        """The record, if this person may sign (or override) it: a role the profile names for
+        records of its context and, for a patient's record, clinical staff only on the
+        patient's ward (the store checks the role and one sign-off per person too)."""
+        view = self.read(ref)
+        self.actor.require(action)
+        self.store.role_rules.require(action, self.actor.role, view.row.context)
+        if view.row.context == "individual_use" and self.actor.role in CLINICAL and \
+                not self.actor.may("save_individual_use", view.row.ward):
+            raise AccessDenied(f"{self.actor.name} ({self.actor.role.value}) may not {action} a "
+                               "patient's record on a ward they do not work on")
+        return view
+
+    def verify(self) -> retention.Verification:
+        """The audit check; erasures under the retention rule and restores after erasure are
+        reported apart from tampering."""
         self.actor.require("verify")
         return self.store.verify()
+
+    def erase_expired(self, dry_run: bool = False) -> retention.ErasureRun:
+        """Erase the patient payloads whose retention period (the profile's) has passed; a DPO
+        or an administrator, each erasure an audit event naming them."""
+        self.actor.require("erase_expired")
+        return retention.erase_expired(self.actor.name, self.actor.role.value, self.store,
+                                       self.pack, dry_run)
 
     def reevaluate(self, pack: RulePack | None = None) -> service.Report:
         self.actor.require("reevaluate")
@@ -188,7 +262,8 @@ class Access:
         """A bundle of the records this person may export (a panel member's never holds a
         patient's record)."""
         views = [v for v in (views if views is not None else self.records(**filters))
-                 if self.actor.may(f"export_{v.row.context}", v.row.ward)]
+                 if self.actor.may(f"export_{v.row.context}", v.row.ward)
+                 and not retention.erased(v)]  # an erased record has no decision to bundle
         if not views:
             raise AccessDenied(f"{self.actor.name} has no records they may export here")
         return service.export_bundle(views, title, self.actor.name, self.actor.role.value,
@@ -196,14 +271,117 @@ class Access:
 
     # --- accounts -------------------------------------------------------------------------
 
-    def add_user(self, username: str, name: str, role: str, wards: list[str], password: str) -> None:
-        self.actor.require("manage_users")
-        self.store.add_user(username, name, role, wards, password,
-                            by=(self.actor.name, self.actor.role.value))
+    def add_user(self, username: str, name: str, role: str, wards: list[str],
+                 password: str) -> Grant | None:
+        """A new account (audited). One that can open patient records waits, inactive, for a
+        second administrator's approval where the profile asks for it: the pending grant."""
+        by = self._administrator()
+        if self._needs_approval(role):
+            return self.store.add_pending_account(username, name, role, wards, password, self.actor)
+        self.store.add_user(username, name, role, wards, password, by=by)
+        return None
 
     def users(self) -> list[Any]:
         self.actor.require("manage_users")
         return self.store.users()
+
+    def _administrator(self) -> tuple[str, str]:
+        self.actor.require("manage_users")
+        return self.actor.name, self.actor.role.value
+
+    def deactivate(self, username: str) -> None:
+        """The account can no longer sign in; its web sessions end and its tokens are revoked."""
+        by = self._administrator()
+        if username == self.actor.username:
+            raise InputInvalid("you cannot deactivate your own account: ask another administrator")
+        self.store.deactivate(username, by)
+
+    def reactivate(self, username: str) -> None:
+        """The account may sign in again; one that can open patient records waits for a second
+        administrator's approval where the profile asks for it (`pending_grant`)."""
+        by = self._administrator()
+        account = self._account(username)
+        if self._needs_approval(account.role):
+            self.store.request_grant(username, "reactivation", self.actor)
+            return
+        self.store.reactivate(username, by)
+
+    def change_role(self, username: str, role: str) -> str:
+        """Another role for the account; the role it had. A role that can open patient records
+        waits for a second administrator's approval where the profile asks for it: the account
+        keeps the role it had until then (`pending_grant`)."""
+        by = self._administrator()
+        account = self._account(username)
+        if self._needs_approval(role):
+            self.store.request_grant(username, "role", self.actor, role=known_role(role).value)
+            return account.role
+        return self.store.change_role(username, role, by)
+
+    def set_wards(self, username: str, wards: list[str]) -> list[str]:
+        """The wards the account works on; the wards it had. New wards for clinical staff (their
+        patients' records) wait for a second administrator's approval where the profile asks
+        for it; removing wards applies at once."""
+        by = self._administrator()
+        account = self._account(username)
+        added = {w.strip().casefold() for w in wards if w and w.strip()} - \
+            {w.casefold() for w in account.wards}
+        if added and known_role(account.role) in CLINICAL and self._needs_approval(account.role):
+            self.store.request_grant(username, "wards", self.actor,
+                                     wards=[w.strip() for w in wards if w and w.strip()])
+            return list(account.wards)
+        return self.store.set_wards(username, wards, by)
+
+    # --- a second administrator's approval of patient access (store/grants.py) -----------
+
+    def _needs_approval(self, role: str) -> bool:
+        return self.store.role_rules.second_approval_for_patient_access and \
+            known_role(role) in PATIENT_ACCESS
+
+    def _account(self, username: str) -> UserRow:
+        self._no_pending(username)
+        found = next((u for u in self.store.users() if u.username == username), None)
+        if found is None:
+            raise RecordNotFound(f"no account {username!r}")
+        return found
+
+    def _no_pending(self, username: str) -> None:
+        pending = self.pending_grant(username)
+        if pending is not None:
+            raise StoreConflict(f"{username} has a grant waiting for a second administrator "
+                                f"({pending}); approve or refuse it first")
+
+    def pending_grants(self) -> list[Grant]:
+        self.actor.require("manage_users")
+        return self.store.pending_grants()
+
+    def pending_grant(self, username: str) -> Grant | None:
+        """The grant of patient access waiting for approval for this account, if any."""
+        return next((g for g in self.pending_grants() if g.username == username), None)
+
+    def approve_grant(self, grant_id: str) -> Grant:
+        """Approve another administrator's grant (never one's own, nor one for oneself)."""
+        self._administrator()
+        return self.store.approve_grant(grant_id, self.actor)
+
+    def refuse_grant(self, grant_id: str, reason: str | None = None) -> Grant:
+        """Refuse a pending grant (or withdraw one's own): nothing changes."""
+        self._administrator()
+        return self.store.refuse_grant(grant_id, self.actor, reason)
+
+    def privileged_changes(self) -> list[PrivilegedChange]:
+        """Every change to an account, oldest first: the report `audit verify` prints."""
+        self.actor.require("verify")
+        return self.store.privileged_changes()
+
+    def reset_password(self, username: str, password: str) -> None:
+        """A new password for the account (the policy applies); its sessions end and its tokens
+        are revoked."""
+        self.store.reset_password(username, password, self._administrator())
+
+    def link_identity(self, username: str, issuer: str | None, subject: str | None) -> None:
+        """Link the account to an identity provider's account (issuer and subject), or unlink
+        it (both None)."""
+        self.store.link_identity(username, issuer, subject, self._administrator())
 
     # --- case studies (the library: no patient's record, open to everyone signed in) ------
 

@@ -1,24 +1,35 @@
 """Sign-off and override: who may approve a stored decision and how a person departs from the
-engine's verdict. Both are kept beside the record (never in it), hashed, and audited."""
+engine's verdict. Both are kept beside the record (never in it), hashed, and audited.
+
+Who may is the local profile's (`RoleRules`, checked here whoever calls): a product decision is
+signed and overridden only by the roles it names for product decisions, an individual use only by
+the roles it names for those (Access also checks the patient's ward). One account, or one name,
+signs a record once, so one person never fills two required roles; an override's reason is
+words."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.errors import InputInvalid, StoreConflict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import InputInvalid, IntegrityFailure, StoreConflict
 from engine.models.people import known_role, require_name
 from engine.models.vocab import Attestation, Outcome, Verdict
 from engine.store import audit
 from engine.store.records import Records, RecordView
-from engine.store.tables import OverrideRow, SignoffRow
+from engine.store.tables import EventRow, OverrideRow, RecordRow, SignoffRow
 
-MIN_REASON = 20
+MIN_REASON = 20  # characters, besides the profile's minimum number of words
 
 
 class Governance(Records):
     def sign(self, ref: str, name: str, role: str, attestations: Iterable[str],
-             comment: str | None = None) -> RecordView:
-        """Sign a record with all four attestations (ICO DPIA step 7 / CNIL validation)."""
+             comment: str | None = None, username: str | None = None) -> RecordView:
+        """Sign a record with all four attestations (ICO DPIA step 7 / CNIL validation), in a
+        role the profile lets sign a record of its context; `username` (the account) is kept in
+        the audit event, and one account or one name signs a record once."""
         known_role(role)
         require_name(name)
         given = set(attestations)
@@ -32,33 +43,37 @@ class Governance(Records):
                                + ", ".join(missing))
         with self.db.write() as session:
             row = self._row(session, ref)
-            view = self._view(session, row)
+            view = self._usable(session, row)
             if view.superseded_by:
                 raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}; sign that")
-            if any(s.role == role and s.name == name for s in view.signoffs):
-                raise StoreConflict(f"{name} has already signed {row.id} as {role}")
+            self.role_rules.require("sign", role, view.row.context)
+            _one_signoff_each(session, view, name, role, username)
             signoff = SignoffRow(record_id=row.id, name=name, role=role, signed_at=audit.utc_now(),
                                  attestations={a.value: True for a in Attestation}, comment=comment)
             audit.seal_signoff(signoff)
             session.add(signoff)
             session.flush()
             audit.append(session, name, role, "signed", row.id,
-                         {"signoff_id": signoff.id, "content_hash": signoff.content_hash})
+                         {"signoff_id": signoff.id, "content_hash": signoff.content_hash,
+                          **({"username": username} if username else {})})
             return self._view(session, row)
 
     def override(self, ref: str, target: str, new_value: str, name: str, role: str,
-                 reason: str) -> RecordView:
-        """Depart from the engine on a principle, an area or the outcome, with a reason; the
-        engine's own value stays on the record."""
+                 reason: str, username: str | None = None) -> RecordView:
+        """Depart from the engine on a principle, an area or the outcome, with a reason in
+        words, in a role the profile lets override a record of its context; the engine's own
+        value stays on the record."""
         known_role(role)
         require_name(name)
-        if len((reason or "").strip()) < MIN_REASON:
+        reason = self.role_rules.check_reason(reason)
+        if len(reason) < MIN_REASON:
             raise InputInvalid(f"an override needs a reason of at least {MIN_REASON} characters")
         with self.db.write() as session:
             row = self._row(session, ref)
-            view = self._view(session, row)
+            view = self._usable(session, row)
             if view.superseded_by:
                 raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}")
+            self.role_rules.require("override", role, view.row.context)
             allowed: list[str]
             engine_value: str
             if target == "outcome":
@@ -80,5 +95,33 @@ class Governance(Records):
             session.flush()
             audit.append(session, name, role, "overridden", row.id,
                          {"override_id": over.id, "content_hash": over.content_hash,
-                          "target": target, "from": engine_value, "to": new_value})
+                          "target": target, "from": engine_value, "to": new_value,
+                          **({"username": username} if username else {})})
             return self._view(session, row)
+
+    def _usable(self, session: Session, row: RecordRow) -> RecordView:
+        """The record as sealed; one that failed its integrity check is neither signed nor
+        overridden."""
+        view = self._view(session, row)
+        if view.integrity:
+            raise IntegrityFailure(f"record {row.id} failed its integrity check and cannot be "
+                                   f"signed or overridden: {view.integrity[0]}")
+        return view
+
+
+def _one_signoff_each(session: Session, view: RecordView, name: str, role: str,
+                      username: str | None) -> None:
+    """One person fills one role on a record: an account (or a name, as the audit trail shows
+    it) that signed the record already, in any role, does not sign it again."""
+    if username:
+        for event in session.execute(select(EventRow).where(
+                EventRow.record_id == view.row.id, EventRow.action == "signed")).scalars():
+            if event.detail.get("username") == username:
+                raise StoreConflict(f"the account {username} has already signed {view.row.id}; "
+                                    f"one person signs a record once, in one role ({role} needs "
+                                    "someone else)")
+    said = " ".join(name.split()).casefold()
+    for s in view.signoffs:
+        if " ".join(s.name.split()).casefold() == said:
+            raise StoreConflict(f"{name} has already signed {view.row.id} as {s.role}; one person "
+                                f"signs a record once, in one role ({role} needs someone else)")

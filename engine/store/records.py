@@ -4,22 +4,24 @@ exact canonical bytes their hashes cover."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.errors import RecordNotFound, StoreConflict
+from engine.errors import IntegrityFailure, RecordNotFound, StoreConflict
 from engine.hashing import LEGACY, canonical, sha256_bytes
-from engine.models.people import known_role
+from engine.models.people import RoleRules, known_role
 from engine.models.record import DecisionRecord, sealed_bytes
-from engine.store import audit
+from engine.store import audit, column_checks
 from engine.store.db import Database
 from engine.store.tables import EventRow, OverrideRow, RecordRow, SignoffRow
+from engine.store.tombstones import is_erased, tombstone_record
 
 PREFIX = {"procurement": "PRO", "individual_use": "IND"}
 
@@ -37,6 +39,9 @@ class RecordView:
     superseded_by: str | None
     required_roles: list[str]
     review_flags: list[EventRow] = field(default_factory=list)
+    # What disagrees with the sealed record or its "created" event (column_checks.py): a view
+    # with any is refused when opened, shown to governance only, and never approved.
+    integrity: list[str] = field(default_factory=list)
 
     @property
     def missing_roles(self) -> list[str]:
@@ -45,10 +50,14 @@ class RecordView:
 
     @property
     def approved(self) -> bool:
-        return self.superseded_by is None and not self.missing_roles
+        return self.superseded_by is None and not self.missing_roles and not self.integrity
 
     @property
     def status(self) -> str:
+        if is_erased(self.row):  # a tombstone (retention.py)
+            return f"erased on {self.row.erased_at[:10]}" if self.row.erased_at else "payload missing"
+        if self.integrity:
+            return "integrity check failed (changed outside DTPA): run `dtpa audit verify`"
         if self.superseded_by:
             return f"superseded by {self.superseded_by}"
         if self.approved:
@@ -72,7 +81,10 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 
 def stored_record(row: RecordRow) -> DecisionRecord:
     """The record a row holds. Under RFC 8785 the row keeps the exact bytes the hash covers
-    (everything but the hash), and the hash beside them."""
+    (everything but the hash), and the hash beside them. An erased payload reads as its
+    tombstone (tombstones.py)."""
+    if is_erased(row):
+        return tombstone_record(row)
     record = DecisionRecord.model_validate_json(row.record_json)
     if row.hash_scheme == LEGACY:
         return record
@@ -82,17 +94,20 @@ def stored_record(row: RecordRow) -> DecisionRecord:
 class Records:
     """Reading and saving decision records; the base the rest of the store builds on."""
 
-    def __init__(self, db: Database, required_roles: RequiredRoles | None = None):
+    def __init__(self, db: Database, required_roles: RequiredRoles | None = None,
+                 role_rules: RoleRules | None = None):
         self.db = db
         self._required = required_roles or (lambda context: [])
+        self.role_rules = role_rules or RoleRules()  # who signs and overrides (the profile)
 
     # --- reading -------------------------------------------------------------------------
 
     def _row(self, session: Session, ref: str) -> RecordRow:
         key, version = parse_ref(ref)
-        query = select(RecordRow).where(RecordRow.key == key)
-        query = query.where(RecordRow.version == version) if version else \
-            query.order_by(RecordRow.version.desc()).limit(1)
+        # A version is found by its id (the audit chain names ids), not by the key and version
+        # columns; column_checks names a row whose key or version disagrees with its id.
+        query = select(RecordRow).where(RecordRow.id == f"{key}@{version}") if version else \
+            select(RecordRow).where(RecordRow.key == key).order_by(RecordRow.version.desc()).limit(1)
         row = session.execute(query).scalar_one_or_none()
         if row is None:
             raise RecordNotFound(f"no stored record {ref!r}")
@@ -102,10 +117,14 @@ class Records:
         return self._views(session, [row])[0]
 
     def _views(self, session: Session, rows: list[RecordRow]) -> list[RecordView]:
-        """Views of many records with a handful of queries (not a few per record)."""
+        """Views of many records with a handful of queries (not a few per record). Each view's
+        row is a detached copy whose columns are what the sealed record and its "created" event
+        say (column_checks.py), so access, reviews and listings never read a column changed in
+        SQL; what disagrees is in the view's `integrity`."""
         signoffs: dict[str, list[SignoffRow]] = {}
         overrides: dict[str, list[OverrideRow]] = {}
         flags: dict[str, list[EventRow]] = {}
+        created: dict[str, EventRow] = {}
         later: set[str] = set()
         for start in range(0, len(rows), 2000):
             ids = [r.id for r in rows[start:start + 2000]]
@@ -116,27 +135,38 @@ class Records:
                                      .order_by(OverrideRow.id)).scalars():
                 overrides.setdefault(o.record_id, []).append(o)
             for e in session.execute(select(EventRow).where(
-                    EventRow.record_id.in_(ids), EventRow.flags_review.is_(True))
+                    EventRow.record_id.in_(ids),
+                    or_(EventRow.flags_review.is_(True), EventRow.action == "created"))
                     .order_by(EventRow.seq)).scalars():
-                if e.record_id:  # a flag always names its record
+                if e.record_id and e.action == "created":
+                    created.setdefault(e.record_id, e)
+                elif e.record_id and e.flags_review:  # a flag always names its record
                     flags.setdefault(e.record_id, []).append(e)
             keys = {r.key for r in rows[start:start + 2000]}
             later.update(session.execute(select(RecordRow.id).where(RecordRow.key.in_(keys))).scalars())
-        return [RecordView(r, stored_record(r), signoffs.get(r.id, []), overrides.get(r.id, []),
-                           f"{r.key}@{r.version + 1}" if f"{r.key}@{r.version + 1}" in later else None,
-                           self._required(r.context), flags.get(r.id, [])) for r in rows]
+        views = []
+        for stored in rows:
+            r, record, integrity = _checked(stored, created.get(stored.id))
+            views.append(RecordView(
+                r, record, signoffs.get(r.id, []), overrides.get(r.id, []),
+                f"{r.key}@{r.version + 1}" if f"{r.key}@{r.version + 1}" in later else None,
+                self._required(r.context), flags.get(r.id, []), integrity))
+        return views
 
-    def get(self, ref: str, viewer: tuple[str, str] | None = None) -> RecordView:
-        """A record; opening an individual (patient) record as a person is an audit event."""
+    def get(self, ref: str, viewer: tuple[str, str] | None = None,
+            flagged: bool = False) -> RecordView:
+        """A record; opening an individual (patient) record as a person is an audit event. A
+        record that failed its integrity check is refused (IntegrityFailure), unless `flagged`
+        (governance investigating it: the view says what failed)."""
         if viewer is not None:
             known_role(viewer[1])
             with self.db.write() as session:
-                row = self._row(session, ref)
-                if row.context == "individual_use":
-                    audit.append(session, viewer[0], viewer[1], "viewed", row.id, {})
-                return self._view(session, row)
+                view = _usable(self._view(session, self._row(session, ref)), flagged)
+                if view.row.context == "individual_use":  # the sealed context, not the column
+                    audit.append(session, viewer[0], viewer[1], "viewed", view.row.id, {})
+                return view
         with self.db.read() as session:
-            return self._view(session, self._row(session, ref))
+            return _usable(self._view(session, self._row(session, ref)), flagged)
 
     def history(self, ref: str) -> tuple[list[RecordRow], list[EventRow]]:
         key, _ = parse_ref(ref)
@@ -148,7 +178,8 @@ class Records:
             ids = [r.id for r in rows]
             events = session.execute(select(EventRow).where(EventRow.record_id.in_(ids))
                                      .order_by(EventRow.seq)).scalars().all()
-            return list(rows), list(events)
+            # each version as its sealed record and "created" event say (column_checks.py)
+            return [v.row for v in self._views(session, list(rows))], list(events)
 
     def latest_ids(self) -> list[str]:
         """Ids of the current version of every record, oldest first (cheap: no records parsed)."""
@@ -182,16 +213,15 @@ class Records:
                 RecordRow.key).subquery()
             query = select(RecordRow).join(newest, (RecordRow.key == newest.c.key)
                                            & (RecordRow.version == newest.c.v))
-            if context:
-                query = query.where(RecordRow.context == context)
-            if product:
-                query = query.where(RecordRow.product.ilike(f"%{product}%"))
-            if ward:
-                query = query.where(RecordRow.ward.ilike(f"%{ward}%"))
-            if outcome:
-                query = query.where(RecordRow.outcome == outcome)
+            if context:  # the id's prefix, which the audit chain names, not the context column
+                query = query.where(RecordRow.id.like(f"{PREFIX.get(context, '?')}-%"))
             rows = session.execute(query.order_by(RecordRow.created_at)).scalars().all()
-            return self._views(session, list(rows))
+            # Filtered on the sealed values, never on columns that could be changed in SQL.
+            return [v for v in self._views(session, list(rows))
+                    if (not context or v.row.context == context)
+                    and (not product or product.casefold() in v.row.product.casefold())
+                    and (not ward or ward.casefold() in (v.row.ward or "").casefold())
+                    and (not outcome or v.row.outcome == outcome)]
 
     def count(self) -> int:
         with self.db.read() as session:
@@ -219,7 +249,10 @@ class Records:
                                                 f"a different assessment ({found.id})")
                         return self._view(session, found)
                 if supersedes:
-                    previous = self._row(session, parse_ref(supersedes)[0])
+                    # the version superseded as sealed (its product version decides whether uses
+                    # relying on it are flagged); one that failed its integrity check is refused
+                    previous = _usable(self._view(session, self._row(
+                        session, parse_ref(supersedes)[0])), False).row
                     if previous.context != record.record_type:
                         raise StoreConflict(f"{previous.key} is a {previous.context} record; a new "
                                             f"version must be of the same kind")
@@ -233,7 +266,8 @@ class Records:
                 audit.append(session, by, role, "created", row.id, {
                     "record_hash": row.record_hash, "input_hash": row.input_hash,
                     "outcome": row.outcome, "version": version, "rule_pack_hash": row.rule_pack_hash,
-                    "supersedes": previous.id if previous else None})
+                    "supersedes": previous.id if previous else None,
+                    "created_at": row.created_at})  # column_checks checks the column against it
                 if previous is not None:
                     audit.append(session, by, role, "superseded", previous.id,
                                  {"superseded_by": row.id})
@@ -283,13 +317,49 @@ def _row_for(key: str, version: int, assessment_json: dict[str, Any], record: De
 
 def _flag_dependants(session: Session, product_key: str, by: str, role: str,
                      old: str | None, new: str | None) -> None:
-    """A new product version puts every individual use relying on the product up for review."""
+    """A new product version puts every individual use relying on the product up for review.
+    Which records rely on it is read from their sealed records (their `relies_on`), so a column
+    changed in SQL cannot keep one from its review."""
+    prefix = f"{PREFIX['individual_use']}-%"
     newest = select(RecordRow.key, func.max(RecordRow.version).label("v")).where(
-        RecordRow.context == "individual_use").group_by(RecordRow.key).subquery()
-    dependants = session.execute(select(RecordRow).join(
+        RecordRow.id.like(prefix)).group_by(RecordRow.key).subquery()
+    candidates = session.execute(select(RecordRow).join(
         newest, (RecordRow.key == newest.c.key) & (RecordRow.version == newest.c.v)).where(
-        RecordRow.relies_on.like(f"{product_key}@%"))).scalars().all()
+        or_(RecordRow.relies_on.like(f"{product_key}@%"),
+            RecordRow.record_json.like(f'%"relies_on":"{product_key}@%')))).scalars().all()
+    dependants = [dep for dep in candidates
+                  if str(_sealed_field(dep, "relies_on") or "").startswith(f"{product_key}@")]
     for dep in dependants:
         audit.append(session, by, role, "flagged", dep.id,
                      {"reason": f"product {product_key} changed version ({old} -> {new})"},
                      flags_review=True)
+
+
+def _sealed_field(row: RecordRow, name: str) -> Any:
+    try:
+        return json.loads(row.record_json).get(name) if row.record_json else getattr(row, name)
+    except (ValueError, AttributeError):
+        return getattr(row, name)
+
+
+def _checked(row: RecordRow, created: EventRow | None) -> tuple[RecordRow, DecisionRecord, list[str]]:
+    """The row as its sealed record and "created" event say it (a detached copy), the record,
+    and what disagrees. Bytes that no longer match the hash the chain recorded give no sealed
+    values: the row's columns are kept, and the view is flagged."""
+    try:
+        record = stored_record(row)
+    except ValueError:
+        return column_checks.sealed_row(row, None, None), tombstone_record(row), [
+            f"record {row.id}: its stored decision record can no longer be read"]
+    sealed = None if is_erased(row) else record
+    problems = column_checks.bytes_problems(row, sealed, created)
+    trusted = sealed if not problems else None
+    problems += column_checks.record_problems(row, sealed, created)
+    return column_checks.sealed_row(row, trusted, created), record, problems
+
+
+def _usable(view: RecordView, flagged: bool) -> RecordView:
+    if view.integrity and not flagged:
+        raise IntegrityFailure(f"record {view.row.id} failed its integrity check and is not "
+                               f"used: {view.integrity[0]}")
+    return view

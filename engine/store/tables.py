@@ -1,5 +1,7 @@
 """The store's tables (SQLAlchemy 2). Rows are written once and never updated: a change to a
-decision is a new version, and every action is an event in the hash-chained audit log.
+decision is a new version, and every action is an event in the hash-chained audit log. The one
+exception is retention (retention.py): an individual use past its period has its patient
+payload emptied, as an audit event, and its row stays as a tombstone.
 Timestamps are ISO 8601 strings in UTC, so they hash the same on SQLite and PostgreSQL.
 
 Every hashed row names its hash scheme (engine/hashing.py) and, from migration 0005 on, keeps the
@@ -57,6 +59,11 @@ class RecordRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_role: Mapped[str] = mapped_column(String(80))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Set when the retention rule erased the patient's payload (migration 0008, retention.py):
+    # the row stays as a tombstone with its hashes, and title, patient_reference, input_json and
+    # record_json are emptied.
+    erased_at: Mapped[str | None] = mapped_column(String(32))
+    erasure_rule: Mapped[str | None] = mapped_column(String(200))
 
 
 class SignoffRow(Base):
@@ -100,7 +107,7 @@ class EventRow(Base):
     at: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(20), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)  # 20 before migration 0007
     record_id: Mapped[str | None] = mapped_column(String(40), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     flags_review: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -108,6 +115,8 @@ class EventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     hash_scheme: Mapped[str] = _scheme()
     canonical: Mapped[str | None] = mapped_column(Text)  # the bytes `hash` covers
+    # The audit key (engine/store/keys.py) a keyed event's HMAC was made with (migration 0006).
+    key_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class DraftRow(Base):
@@ -126,6 +135,7 @@ class UserRow(Base):
     """A local account: who someone is, their role, the wards they work on (clinicians)."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     username: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -134,6 +144,13 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[str] = mapped_column(String(32))
+    # The identity-provider account linked to it (migration 0007): OpenID Connect sign-in finds
+    # the account by issuer and subject together, never by e-mail address.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # Web sessions signed in before this moment are over (set when the account is deactivated
+    # or its password reset; migration 0007).
+    sessions_from: Mapped[str | None] = mapped_column(String(32))
 
 
 class TokenRow(Base):
@@ -150,3 +167,33 @@ class TokenRow(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str] = mapped_column(String(32))
     revoked_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class SignInGuardRow(Base):
+    """Failed sign-ins counted for one account name or one client (migration 0007): the key is
+    a SHA-256, so the table never holds what someone typed as a username. A row changes: it is
+    state, not evidence (the audit chain keeps the failures and lockouts)."""
+
+    __tablename__ = "signin_guard"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "account" or "client"
+    failures: Mapped[int] = mapped_column(Integer)  # in the current window
+    window_start: Mapped[str | None] = mapped_column(String(32))
+    last_failure: Mapped[str | None] = mapped_column(String(32))
+    lockouts: Mapped[int] = mapped_column(Integer)  # in a row: each doubles the next lock
+    locked_until: Mapped[str | None] = mapped_column(String(32))
+
+
+class SetupTokenRow(Base):
+    """A one-time token for creating the first administrator on the web (migration 0007): only
+    its SHA-256 is kept, with who made it, when it expires and when it was used."""
+
+    __tablename__ = "setup_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[str | None] = mapped_column(String(32))

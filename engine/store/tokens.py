@@ -22,6 +22,11 @@ PREFIX = "dtpa_"  # a leaked token is recognisable in logs and by secret scanner
 SCOPES = ("read", "write")
 
 
+class UnknownToken(NotSignedIn):
+    """A token this database never issued: a guess, counted against the client like a wrong
+    password."""
+
+
 @dataclass(frozen=True)
 class Holder:
     """The account a token acts for, and what the token allows."""
@@ -76,7 +81,7 @@ def resolve(db: Database, token: str, now: dt.datetime | None = None) -> Holder:
                               ).scalar_one_or_none()
         user = session.get(UserRow, row.username) if row is not None else None
     if row is None:
-        raise NotSignedIn("the token is not one this database issued")
+        raise UnknownToken("the token is not one this database issued")
     if row.revoked_at:
         raise NotSignedIn(f"the token was revoked at {shown(row.revoked_at)}")
     if dt.datetime.fromisoformat(row.expires_at) <= _now(now):

@@ -133,7 +133,10 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     db_url = f"sqlite:///{work / 'dtpa.sqlite'}"
     # The command line signs in into this folder, never the real config folder.
     env = {**os.environ, "DTPA_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1",
-           "DTPA_CONFIG_DIR": str(work / "config")}
+           "DTPA_CONFIG_DIR": str(work / "config"),
+           # This store's own audit key and checkpoints (and PDF certificate), never keys/.
+           "DTPA_KEY_DIR": str(work / "keys")}
+    env.pop("DTPA_CHECKPOINT_DIR", None)
     env.pop("DTPA_TOKEN", None)
 
     seed = subprocess.run([sys.executable, "-m", "engine.cli", "seed", "--db", db_url], cwd=ROOT,

@@ -54,7 +54,7 @@ else:
         target = st.selectbox("What", ["outcome", *[v.target for v in record.verdicts]], key="ov_target")
         values = [o.value for o in Outcome] if target == "outcome" else [v.value for v in Verdict]
         new = st.selectbox("Your decision", values, format_func=pretty, key="ov_value")
-        reason = st.text_area("Reason (at least 20 characters)", key="ov_reason")
+        reason = st.text_area(f"Reason (at least {who.reason_words} words)", key="ov_reason")
         if st.form_submit_button("Record override"):
             try:
                 who.override(view.row.id, target, new, reason)

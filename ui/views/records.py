@@ -71,6 +71,20 @@ if st.button("Verify now", key="rec_verify", disabled=not who.actor.may("verify"
         st.error(f"Tampering detected: {len(result.problems)} problem(s).")
         for problem in result.problems:
             st.write(f"- {problem}")
+    for note in result.notes:  # what the chain was checked against: its key, the checkpoints
+        st.caption(note)
+    if result.erased:  # authorised deletions under the retention rule: not tampering
+        st.info(f"{len(result.erased)} record(s) erased under the retention rule (tombstones "
+                "whose hashes and audit events still verify).")
+        for line in result.erased:
+            st.write(f"- {line}")
+    for line in result.restored:  # a backup restored over erased payloads
+        st.warning(f"Restored after erasure: {line}")
+    changes = who.privileged_changes()  # every change to an account, for the DPO
+    with st.expander(f"Privileged changes: {len(changes)} change(s) to accounts, "
+                     f"{sum(c.patient_access for c in changes)} giving access to patient records"):
+        for change in changes:
+            st.write(f"- {change}")
 
 st.header("Export a bundle")
 st.write("One PDF with an index and every record listed above, and a CSV of their open conditions.")
