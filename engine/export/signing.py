@@ -18,6 +18,7 @@ pyHanko is imported where it is used: it adds a quarter of a second to every com
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import io
@@ -25,10 +26,10 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -48,6 +49,8 @@ REASON = "DTPA export: any change after signing invalidates this signature"
 VALIDITY = dt.timedelta(days=366 * 25)  # longer than records are kept; verified at signing time
 KEY_USAGES = {"digital_signature", "non_repudiation"}  # either will do
 _WAIT_FOR_PEER = 5.0  # seconds another process may take to finish making the certificate
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -281,9 +284,12 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity) -> bytes:
     meta = PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
                                 md_algorithm="sha256", reason=REASON, certify=True,
                                 docmdp_permissions=MDPPerm.NO_CHANGES, signer_key_usage=KEY_USAGES)
-    out = pyhanko_sign(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=identity.signer,
-                       new_field_spec=SigFieldSpec(FIELD))  # no box: an invisible field
-    return bytes(out.getvalue())
+    def sign() -> bytes:
+        out = pyhanko_sign(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=identity.signer,
+                           new_field_spec=SigFieldSpec(FIELD))  # no box: an invisible field
+        return bytes(out.getvalue())
+
+    return _outside_event_loop(sign)
 
 
 @dataclass
@@ -301,7 +307,15 @@ def check_signature(data: bytes, pinned: list[x509.Certificate]) -> SignatureChe
     judged at the signing time the signature states."""
     result = SignatureCheck()
     with _quiet("pyhanko", "pyhanko_certvalidator"):  # what it logs becomes a finding here
-        return _check(data, pinned, result)
+        return _outside_event_loop(lambda: _check(data, pinned, result))
+
+
+def _outside_event_loop(work: Callable[[], _T]) -> _T:
+    """pyHanko's synchronous calls use asyncio.run(), which refuses to start inside a running
+    event loop (a web server's, or a browser driver's in the same process): run them in a thread
+    of their own, which has none."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 @contextlib.contextmanager
