@@ -36,7 +36,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/dtpa questions --check
 	$(BIN)/dtpa rules check
-	scripts/with-postgres.sh $(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest --ignore=tests/browser
+	# The browser suite runs in a process of its own: Playwright's event loop must not be
+	# running under the rest of the suite.
+	$(BIN)/pytest tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py

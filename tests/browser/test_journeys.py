@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,10 @@ def test_panel_assesses_the_vision_based_monitoring_product_and_downloads_the_au
     assert stored and stored[0].record.outcome == "supported_with_conditions"
 
 
-def test_clinician_checks_one_patients_use_against_the_product(app_server, page):
+def test_clinician_checks_one_patients_use_against_the_product(app_server, page, monkeypatch):
+    # This test writes to the server's store, so it uses that store's audit key folder.
+    server_db = Path(app_server.db_url.split("///", 1)[1])
+    monkeypatch.setenv("DTPA_KEY_DIR", str(server_db.parent / "keys"))
     store = Store(Database(app_server.db_url),
                   required_roles=service.api.signoff_roles(service.default_pack()))
     today = dt.date.today()
