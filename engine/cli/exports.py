@@ -66,7 +66,7 @@ def export(
 def _bundle(product: str | None, ward: str | None, since: dt.date | None, until: dt.date | None,
             output: str | None, out_dir: Path, db: str | None) -> None:
     person = accounts.current(db)
-    views = service.select_records(person.store, product, ward, since, until)
+    views = person.select(product, ward, since, until)
     if not views:
         raise InputInvalid("no stored records match the bundle's filters")
     filters = [f"{k} {v}" for k, v in (("product", product), ("ward", ward), ("since", since),
@@ -93,7 +93,7 @@ def verify_pdf(file: Annotated[Path, typer.Argument(help="An exported DTPA PDF")
                                   "instead of this deployment's")] = None) -> None:
     """Check the PDF's signature against the pinned certificate, recompute the attached record's
     hash and compare it with the PDF and, unless --no-store, the stored record and audit chain."""
-    result = files.verify_pdf(file, None if no_store else service.open_store(db), cert)
+    result = files.check_pdf(file, db, with_store=not no_store, cert=cert)
     for line in result.checks:
         typer.echo(f"ok: {line}")
     for line in result.problems:

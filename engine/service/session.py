@@ -175,6 +175,11 @@ class Access:
     def records(self, **filters: Any) -> list[RecordView]:
         return visible(self.actor, self.store.latest(**filters))
 
+    def select(self, product: str | None = None, ward: str | None = None,
+               since: dt.date | None = None, until: dt.date | None = None) -> list[RecordView]:
+        """The records this person may see, for a product, a ward or a period (a bundle)."""
+        return visible(self.actor, service.select_records(self.store, product, ward, since, until))
+
     def history(self, ref: str) -> tuple[list[Any], list[Any]]:
         """A record's versions and audit events, if this person may see the record."""
         view = self.read(ref)
