@@ -19,7 +19,7 @@ from engine.errors import DTPAError
 from engine.models.people import Actor
 from engine.models.vocab import Role
 from engine.service.session import Access, idle_seconds
-from ui.common import pack, pretty, store
+from ui.common import pack, pretty
 
 FIRST_ADMIN_VIA = "web form"  # recorded in the audit event of the first administrator
 WATCH_SECONDS = 60  # how often an open page checks whether its session has gone idle
@@ -71,7 +71,7 @@ def gate() -> None:
         st.info(why)
     if _oidc_configured():
         _oidc()
-    elif Access.needs_first_administrator(store()):
+    elif Access.needs_first_administrator():
         _first_administrator()
     else:
         _local_sign_in()
@@ -104,7 +104,7 @@ def _still_signed_in() -> bool:
         return False
     actor: Actor = st.session_state["actor"]
     try:
-        person = Access.resume(actor.username, st.session_state.get("signed_in_at"), store(), pack())
+        person = Access.resume(actor.username, st.session_state.get("signed_in_at"), pack=pack())
     except DTPAError as exc:
         _sign_out(exc.message)
         return False
@@ -132,7 +132,7 @@ def _local_sign_in() -> None:
                                  autocomplete="current-password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                _signed_in(Access.sign_in(username, password, store(), client=client()))
+                _signed_in(Access.sign_in(username, password, pack=pack(), client=client()))
                 st.rerun()
             except DTPAError as exc:
                 st.error(exc.message)
@@ -140,7 +140,7 @@ def _local_sign_in() -> None:
 
 def _first_administrator() -> None:
     st.subheader("Create the first administrator")
-    if not Access.setup_token_pending(store()):
+    if not Access.setup_token_pending():
         st.write("No accounts exist yet, and the first administrator is made by whoever runs "
                  "DTPA on the server. There, either run `dtpa setup-token` (`make run` does this "
                  "when it starts) and enter the one-time token it prints here, or create the "
@@ -166,7 +166,7 @@ def _first_administrator() -> None:
                 return
             try:
                 _signed_in(Access.first_administrator(username, name, password, FIRST_ADMIN_VIA,
-                                                      store(), setup_token=token,
+                                                      pack=pack(), setup_token=token,
                                                       client=client()))
                 st.rerun()
             except DTPAError as exc:
@@ -182,7 +182,7 @@ def _oidc() -> None:
         return
     try:
         _signed_in(Access.for_account(str(user.get("iss") or ""), str(user.get("sub") or ""),
-                                      store()))
+                                      pack=pack()))
     except DTPAError as exc:
         st.error(exc.message)
         if st.button("Sign out of the organisation account", key="oidc_logout"):
@@ -200,7 +200,7 @@ def current() -> Access:
         if st.button("Sign out", key="sign_out"):
             _sign_out()
             st.rerun()
-    return Access(actor, store(), pack(), st.session_state.get("signed_in_at"))
+    return Access(actor, pack=pack(), signed_in_at=st.session_state.get("signed_in_at"))
 
 
 ROLE_CHOICES = [r.value for r in Role]

@@ -42,12 +42,6 @@ def pack():
     return _pack(_signature())
 
 
-def store():
-    """The store at DTPA_DATABASE_URL (or the embedded SQLite file), opened once per process;
-    the pages reach it only through the signed-in person (`ui.auth.current`)."""
-    return service.open_store(pack=pack())
-
-
 def pretty(value: object) -> str:
     return str(value).replace("_", " ").capitalize() if value is not None else ""
 

@@ -52,7 +52,7 @@ class Access:
     def __init__(self, actor: Actor, store: Store | None = None, pack: RulePack | None = None,
                  signed_in_at: str | None = None):
         self.actor = actor
-        self.store = store or service.open_store()
+        self.store = store or service.open_store(pack=pack)
         self.pack = pack
         self.signed_in_at = signed_in_at or utc_now()  # sessions_from ends sessions older
         # An account whose role, wards or active flag was changed outside DTPA (it disagrees
@@ -67,7 +67,7 @@ class Access:
                 now: dt.datetime | None = None) -> Access:
         """A local account; a wrong password and an unknown name get the same refusal, and
         a locked name or client is refused before the password is checked."""
-        store = store or service.open_store()
+        store = store or service.open_store(pack=pack)
         return cls(store.authenticate(username.strip(), password, client, now), store, pack)
 
     @classmethod
@@ -76,7 +76,7 @@ class Access:
         """The person an identity provider has signed in (OpenID Connect), by the DTPA account
         an administrator linked to that provider's account: issuer and subject together, as the
         ID token says them, never the e-mail address (`link_identity`)."""
-        store = store or service.open_store()
+        store = store or service.open_store(pack=pack)
         return cls(store.by_identity(issuer, subject), store, pack)
 
     @classmethod
@@ -85,7 +85,7 @@ class Access:
         """A web session going on: the person as their account says now (a changed role or
         wards apply at once); NotSignedIn once the account is deactivated or an administrator
         ended its sessions (a password reset) after `signed_in_at`."""
-        store = store or service.open_store()
+        store = store or service.open_store(pack=pack)
         return cls(store.signed_in(username, signed_in_at), store, pack, signed_in_at)
 
     @staticmethod
@@ -106,7 +106,7 @@ class Access:
         operator was given, and sign in as it. Refused once any account exists, or with a wrong,
         used or expired token (counted against the client, like a wrong password); the audit
         event says it was the bootstrap, `via` where it came from and which token."""
-        store = store or service.open_store()
+        store = store or service.open_store(pack=pack)
         store.check_client(client)
         try:
             add_first_administrator(store, username.strip(), name, password,
