@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from engine import service
 from engine.cli.base import (
     DbOpt,
     PasswordStdin,
@@ -36,12 +35,11 @@ def login(username: Annotated[str, typer.Argument(help="Your DTPA username")],
     The token is kept in $DTPA_CONFIG_DIR/token, readable by you only; the database keeps only
     its hash."""
     password = read_password(password_stdin)
-    store = service.open_store(db)
-    issued = accounts.sign_in(store, username, password, client=accounts.this_machine())
+    issued = accounts.sign_in(db, username, password, client=accounts.this_machine())
     previous = credentials.file_token()
     path = credentials.save_token(issued.token)
     if previous:  # signing in again ends the earlier sign-in on this machine
-        accounts.sign_out(store, previous)
+        accounts.sign_out(db, previous)
     typer.echo(f"Signed in as {issued.username} until {_until(issued.expires_at)} "
                f"(token saved in {path})")
     if credentials.saved_token() != (issued.token, str(path)):
@@ -55,7 +53,7 @@ def setup_token(db: DbOpt = None) -> None:
     Only while the store has no account (`make run` runs this before starting the app); the web
     form asks for it. It works once, for an hour, and only the newest works. An operator command:
     no sign-in. Once an account exists it prints nothing on standard output."""
-    made = accounts.setup_token(service.open_store(db), operator())
+    made = accounts.setup_token(db, operator())
     if made is None:
         typer.echo("Accounts exist: no setup token is needed (sign in on the web, or "
                    "`dtpa login`).", err=True)
@@ -75,7 +73,7 @@ def logout(db: DbOpt = None) -> None:
         typer.echo("Not signed in on this machine.")
         return
     try:
-        accounts.sign_out(service.open_store(db), token)
+        accounts.sign_out(db, token)
     finally:  # the file goes even when the database cannot be reached
         path = credentials.forget_token()
     typer.echo(f"Signed out; deleted {path}")
@@ -134,15 +132,14 @@ def users_add(username: Annotated[str, typer.Argument(help="Login name")],
     While no account exists, the operator creates the first administrator without signing in
     (audited with their operating-system user)."""
     chosen = known_role(role)
-    store = service.open_store(db)
-    if accounts.needs_first_administrator(store):
+    if accounts.needs_first_administrator(db):
         if chosen is not Role.administrator:
             raise InputInvalid("no account exists yet: the first must be an administrator "
                                "(--role administrator), who then adds the others")
         if ward:
             raise InputInvalid("an administrator works on no ward: leave out --ward")
         password = read_password(password_stdin, confirm=True)
-        accounts.first_administrator(store, username, name, password, operator())
+        accounts.first_administrator(db, username, name, password, operator())
         typer.echo(f"created {username} (administrator), the first account; `dtpa login "
                    f"{username}` to add the others")
         return

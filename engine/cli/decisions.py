@@ -73,7 +73,7 @@ def seed(db: DbOpt = None) -> None:
     """Load the case studies into the store (once; running it again changes nothing).
 
     An operator command: no sign-in; the audit event names your operating-system user."""
-    views, added = accounts.seed(service.open_store(db), operator())
+    views, added = accounts.seed(db, operator())
     typer.echo(f"{len(views)} case studies are in the store ({len(added)} added now)")
 
 

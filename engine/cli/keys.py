@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from engine import service
 from engine.cli.base import VERIFY_FAILED, DbOpt, audit_app, group, operator
 from engine.service import integrity
 
@@ -37,7 +36,7 @@ def keys_init(
     """Make the audit key of a store with no events (dtpa seed does this too).
 
     Never makes a key for a store whose events were keyed: restore that key instead."""
-    _said(integrity.init_keys(service.open_store(db), operator(), adopt))
+    _said(integrity.init_keys(db, operator(), adopt))
 
 
 @keys_app.command("rotate")
@@ -48,7 +47,7 @@ def keys_rotate(
     db: DbOpt = None,
 ) -> None:
     """A new audit key for the events from now on; the old keys stay to verify older events."""
-    _said(integrity.rotate_keys(service.open_store(db), operator(), signing_key))
+    _said(integrity.rotate_keys(db, operator(), signing_key))
 
 
 @keys_app.command("show")
@@ -92,7 +91,7 @@ def audit_checkpoint(db: DbOpt = None) -> None:
     """Sign a checkpoint of the audit chain now (an operator command; e.g. daily from cron).
 
     The events since the latest checkpoint are verified first."""
-    cp = integrity.write_checkpoint(service.open_store(db))
+    cp = integrity.write_checkpoint(db)
     typer.echo(f"Signed checkpoint {cp.path}: {cp.events} events, head {cp.head}, at {cp.at}")
 
 

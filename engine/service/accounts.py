@@ -16,6 +16,7 @@ from engine.errors import AccessDenied, InputInvalid, NotSignedIn
 from engine.knowledge.pack import RulePack
 from engine.models.people import ALLOWED, Actor
 from engine.service import credentials
+from engine.service.api import store_at
 from engine.service.session import Access
 from engine.store import RecordView, Store, audit, tokens
 from engine.store.bootstrap import add_first_administrator, issue_setup_token
@@ -67,10 +68,11 @@ def this_machine() -> str:
     return f"command line {user}@{socket.gethostname()}"
 
 
-def sign_in(store: Store, username: str, password: str, hours: float = LOGIN_HOURS,
+def sign_in(store: Store | str | None, username: str, password: str, hours: float = LOGIN_HOURS,
             client: str | None = None) -> Issued:
     """Check the password (a locked name or client is refused first) and issue a sign-in token
     (read and write) for `hours`."""
+    store = store_at(store)
     person = Access.sign_in(username, password, store, client=client)
     row, token = tokens.issue(store.db, person.actor.username, "login", SCOPES["write"], hours)
     return Issued(row.id, token, row.username, row.scopes, row.expires_at)
@@ -91,8 +93,9 @@ def access_for(store: Store, token: str, pack: RulePack | None = None,
     return Access(actor, store, pack)
 
 
-def sign_out(store: Store, token: str) -> bool:
+def sign_out(store: Store | str | None, token: str) -> bool:
     """Revoke a token (signing out); False when this store never issued it."""
+    store = store_at(store)
     return tokens.revoke_token(store.db, token)
 
 
@@ -152,27 +155,31 @@ def revoke_token(person: Access, token_id: str) -> TokenRow:
 
 # --- what the operator does before anyone can sign in ------------------------------------------
 
-def needs_first_administrator(store: Store) -> bool:
+def needs_first_administrator(store: Store | str | None) -> bool:
+    store = store_at(store)
     return Access.needs_first_administrator(store)
 
 
-def first_administrator(store: Store, username: str, name: str, password: str,
+def first_administrator(store: Store | str | None, username: str, name: str, password: str,
                         os_user: str) -> None:
     """The first account of an empty store, created by the operator without signing in; the
     audit event says so and names their operating-system user."""
+    store = store_at(store)
     add_first_administrator(store, username.strip(), name, password,
                             {"via": "command line", "operator": True, "os_user": os_user})
 
 
-def setup_token(store: Store, os_user: str) -> tuple[str, str] | None:
+def setup_token(store: Store | str | None, os_user: str) -> tuple[str, str] | None:
     """A one-time token for creating the first administrator on the web, and when it expires,
     while the store has no account (None once one exists); the web form asks for it."""
+    store = store_at(store)
     return issue_setup_token(store, os_user)
 
 
-def seed(store: Store, os_user: str) -> tuple[list[RecordView], list[str]]:
+def seed(store: Store | str | None, os_user: str) -> tuple[list[RecordView], list[str]]:
     """Load the case studies (once); the records and the ids stored now. When any were stored,
     an audit event names the operator who ran it."""
+    store = store_at(store)
     before = set(store.latest_ids())
     views = service.seed_case_studies(store)
     added = [v.row.id for v in views if v.row.id not in before]

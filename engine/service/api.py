@@ -46,6 +46,12 @@ def open_store(url: str | None = None, pack: RulePack | None = None) -> Store:
                  role_rules=chosen.profile.role_rules())
 
 
+def store_at(where: Store | str | None, pack: RulePack | None = None) -> Store:
+    """A store given as itself, as its URL, or (None) the configured one: front ends pass the
+    URL they were given and never hold a store."""
+    return where if isinstance(where, Store) else open_store(where, pack)
+
+
 def signoff_roles(pack: RulePack) -> Callable[[str], list[str]]:
     """Context -> the roles the pack's profile requires to sign a record of it."""
     required = pack.profile.required_signoff_roles

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.service.api import store_at
 from engine.service.retention import Verification
 from engine.service.session import Access
 from engine.store import Store, audit, integrity
@@ -19,16 +20,19 @@ __all__ = ["CheckpointCheck", "KeyChange", "KeyStatus", "check_checkpoint", "ini
            "key_status", "public_key", "rotate_keys", "verify", "write_checkpoint"]
 
 
-def init_keys(store: Store, os_user: str, adopt: bool = False) -> KeyChange:
+def init_keys(store: Store | str | None, os_user: str, adopt: bool = False) -> KeyChange:
     """The audit key of an empty store, or (adopt) of one made before audit keys."""
+    store = store_at(store)
     return integrity.init(store.db, os_user, adopt)
 
 
-def rotate_keys(store: Store, os_user: str, signing: bool = False) -> KeyChange:
+def rotate_keys(store: Store | str | None, os_user: str, signing: bool = False) -> KeyChange:
+    store = store_at(store)
     return integrity.rotate(store.db, os_user, signing)
 
 
-def write_checkpoint(store: Store) -> Checkpoint:
+def write_checkpoint(store: Store | str | None) -> Checkpoint:
+    store = store_at(store)
     return integrity.checkpoint(store.db)
 
 
