@@ -10,6 +10,7 @@ words."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,11 +43,7 @@ class Governance(Records):
             raise InputInvalid("a sign-off must attest all four statements; missing: "
                                + ", ".join(missing))
         with self.db.write() as session:
-            row = self._row(session, ref)
-            view = self._usable(session, row)
-            if view.superseded_by:
-                raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}; sign that")
-            self.role_rules.require("sign", role, view.row.context)
+            row, view = self._current(session, ref, "sign", role, "; sign that")
             _one_signoff_each(session, view, name, role, username)
             signoff = SignoffRow(record_id=row.id, name=name, role=role, signed_at=audit.utc_now(),
                                  attestations={a.value: True for a in Attestation}, comment=comment)
@@ -57,6 +54,17 @@ class Governance(Records):
                          {"signoff_id": signoff.id, "content_hash": signoff.content_hash,
                           **({"username": username} if username else {})})
             return self._view(session, row)
+
+    def _current(self, session: Session, ref: str, action: Literal["sign", "override"], role: str,
+                 hint: str = "") -> tuple[RecordRow, RecordView]:
+        """The record to sign or override: usable, not superseded, and in a context where the
+        profile lets this role do it."""
+        row = self._row(session, ref)
+        view = self._usable(session, row)
+        if view.superseded_by:
+            raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}{hint}")
+        self.role_rules.require(action, role, view.row.context)
+        return row, view
 
     def override(self, ref: str, target: str, new_value: str, name: str, role: str,
                  reason: str, username: str | None = None) -> RecordView:
@@ -69,11 +77,7 @@ class Governance(Records):
         if len(reason) < MIN_REASON:
             raise InputInvalid(f"an override needs a reason of at least {MIN_REASON} characters")
         with self.db.write() as session:
-            row = self._row(session, ref)
-            view = self._usable(session, row)
-            if view.superseded_by:
-                raise StoreConflict(f"{row.id} is superseded by {view.superseded_by}")
-            self.role_rules.require("override", role, view.row.context)
+            row, view = self._current(session, ref, "override", role)
             allowed: list[str]
             engine_value: str
             if target == "outcome":
