@@ -8,16 +8,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test bench schemas clean check-python
+.PHONY: run test bench schemas clean check-python lock audit
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Error: Python 3.11 or 3.12 is needed (durable-rules 2.0.28 does not import on 3.13)."; exit 1; }
 	@command -v cc >/dev/null || command -v gcc >/dev/null || { echo "Error: a C compiler is needed to build durable-rules (apt-get install build-essential python3-dev)."; exit 1; }
 
-$(STAMP): pyproject.toml | check-python
+LOCK := scripts/requirements.lock
+
+# Every package comes from the lock, checked against its hash (Python 3.11 and 3.12 alike);
+# then DTPA itself, with nothing more.
+$(STAMP): pyproject.toml $(LOCK) | check-python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 # Listens on this machine only (127.0.0.1): put a TLS reverse proxy in front to serve others
@@ -46,6 +50,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_exports.py
 	$(BIN)/python bench/bench_load.py
 	scripts/with-postgres.sh $(BIN)/python bench/bench_store.py
+
+# After changing a dependency in pyproject.toml: pin it and everything it needs, with hashes.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --no-header --quiet --output-file $(LOCK)
+
+# Published advisories against every locked package. Needs PyPI's JSON API (not part of
+# `make test`); --strict fails when a package could not be checked rather than passing it.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --disable-pip --require-hashes -r $(LOCK)
 
 schemas: $(STAMP)
 	$(BIN)/dtpa schema --out docs/schemas
