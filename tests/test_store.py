@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from engine import service
 from engine.errors import InputInvalid, RecordNotFound, StoreConflict
@@ -214,3 +215,37 @@ def test_parallel_reevaluation_finds_the_same_changes(store, tmp_path):
     assert len(report.changes) == (BATCH + 20 + 1) // 2  # every monitor record, no kiosk record
     assert {c.after for c in report.changes} == {"not_supported"}
     assert store.verify().ok
+
+
+def test_a_worker_that_cannot_start_ends_the_run_with_an_error_not_a_wait(store, monkeypatch):
+    # A worker process dying at start-up (here: it cannot read the pack) used to leave the parent
+    # waiting for ever on the pool; now the run stops with an error, and the stop is recorded.
+    import threading
+
+    from engine.errors import EngineFailure
+    from engine.service import reevaluate as reevaluation
+    from engine.service.reevaluate import BATCH
+
+    case = load_case("feedback-kiosk.yaml")
+    record = service.evaluate(case)
+    for i in range(BATCH + 1):  # two batches, so the pool is used
+        store.save(case.model_dump(mode="json"), record, "Bench", "panel_chair", f"w{i}")
+    monkeypatch.setattr(reevaluation, "_packed", lambda pack: b"not a pickle")
+    outcome: list[BaseException | object] = []
+    run = threading.Thread(target=lambda: outcome.append(_raised(
+        lambda: service.reevaluate_all("Dr Ada Obi", "dpo", store, workers=2))), daemon=True)
+    run.start()
+    run.join(timeout=120)
+    assert not run.is_alive(), "re-evaluation hung on a worker that could not start"
+    assert isinstance(outcome[0], EngineFailure)
+    assert "worker process stopped" in str(outcome[0])
+    with store.db.read() as session:
+        last = session.execute(text("SELECT action, detail FROM audit_events ORDER BY seq DESC")).first()
+    assert last[0] == "reevaluation_interrupted" and "EngineFailure" in str(last[1])
+
+
+def _raised(call):
+    try:
+        return call()
+    except BaseException as exc:  # noqa: BLE001 - the test inspects what was raised
+        return exc

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import pickle
 import signal
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -153,9 +158,8 @@ def _run(store: Store, pack: RulePack, by: str, role: str, decide: Decide,
     batches = [(ids[i:i + BATCH], {r: before.changes[r] for r in ids[i:i + BATCH]
                                    if r in before.changes}) for i in range(0, len(ids), BATCH)]
     if workers > 1 and len(batches) > 1:
-        ctx = multiprocessing.get_context("spawn")  # no fork of durable_rules' C state
-        with ctx.Pool(workers, initializer=_worker_start, initargs=(store.db.url, pack)) as pool:
-            _collect(pool.imap(_worker_batch, batches), store, pack, by, role, report, progress,
+        with _pool(store.db.url, pack, workers) as pool:
+            _collect(pool.map(_worker_batch, batches), store, pack, by, role, report, progress,
                      len(ids), before)
     else:
         _collect((_decide_batch(store, pack, batch, known, decide) for batch, known in batches),
@@ -297,10 +301,36 @@ class _Worker:
 _WORKER = _Worker()
 
 
-def _worker_start(url: str, pack: RulePack) -> None:
+@contextmanager
+def _pool(url: str, pack: RulePack, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes, each with its own store connection and the pack. The pack goes by a
+    private file, not in the start-up message: a worker that dies before reading a message larger
+    than a pipe holds would leave the parent blocked writing it. A worker that dies at any time
+    breaks the pool, which ends the run with an error (recorded) instead of a wait for ever."""
+    ctx = multiprocessing.get_context("spawn")  # no fork of durable_rules' C state
+    with tempfile.TemporaryDirectory(prefix="dtpa-reevaluate-") as folder:
+        packed = Path(folder) / "pack.pickle"
+        packed.write_bytes(_packed(pack))
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start,
+                                   initargs=(url, str(packed)))
+        try:
+            yield pool
+        except BrokenProcessPool as exc:
+            raise EngineFailure("a re-evaluation worker process stopped unexpectedly; the records "
+                                "flagged so far stay flagged, and running it again resumes") from exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _packed(pack: RulePack) -> bytes:
+    return pickle.dumps(pack)
+
+
+def _worker_start(url: str, packed: str) -> None:
     # Ctrl-C is for the parent alone: it records the interruption and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER.store, _WORKER.pack = Store(Database(url)), pack
+    # Our own file, written a moment ago in a private temporary folder.
+    _WORKER.store, _WORKER.pack = Store(Database(url)), pickle.loads(Path(packed).read_bytes())  # noqa: S301
 
 
 def _worker_batch(work: tuple[list[str], dict[str, Change]]) -> list[Decided]:

@@ -36,7 +36,7 @@ st.caption(f"{len(views)} record(s)")
 
 if views:
     chosen = st.selectbox("Open a record", [v.row.id for v in views], key="rec_open_id")
-    if st.button("Open", key="rec_open"):
+    if st.button("Open record", key="rec_open"):
         # Opening a patient's record is an audit event, with who opened it.
         view = who.open(chosen)
         rows, events = who.history(chosen)
