@@ -249,3 +249,24 @@ def _raised(call):
         return call()
     except BaseException as exc:  # noqa: BLE001 - the test inspects what was raised
         return exc
+
+
+def test_parallel_reevaluation_works_when_main_is_a_web_page(store, tmp_path, monkeypatch):
+    # Under Streamlit (and its test harness) __main__ is a page script that fails outside a
+    # session; spawned workers must not run it again.
+    import sys
+    import types
+
+    from engine.service.reevaluate import BATCH
+
+    page = tmp_path / "page.py"
+    page.write_text("raise RuntimeError('a web page run in a re-evaluation worker')\n")
+    main = types.ModuleType("__main__")
+    main.__file__, main.__spec__ = str(page), None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    case = load_case("feedback-kiosk.yaml")
+    record = service.evaluate(case)
+    for i in range(BATCH + 1):
+        store.save(case.model_dump(mode="json"), record, "Bench", "panel_chair", f"m{i}")
+    report = service.reevaluate_all("Dr Ada Obi", "dpo", store, workers=2)
+    assert report.checked == BATCH + 1 and not report.failed

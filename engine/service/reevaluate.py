@@ -19,8 +19,10 @@ import json
 import multiprocessing
 import pickle
 import signal
+import sys
 import tempfile
 import threading
+import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -314,12 +316,27 @@ def _pool(url: str, pack: RulePack, workers: int) -> Iterator[ProcessPoolExecuto
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start,
                                    initargs=(url, str(packed)))
         try:
+            with _no_main_script():
+                pool.submit(int).result()  # every worker starts now (spawn starts them all)
             yield pool
         except BrokenProcessPool as exc:
             raise EngineFailure("a re-evaluation worker process stopped unexpectedly; the records "
                                 "flagged so far stay flagged, and running it again resumes") from exc
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _no_main_script() -> Iterator[None]:
+    """While workers start, `__main__` is an empty module: a spawned worker runs the parent's main
+    script again before anything else, and under Streamlit (or its test harness) that is a page of
+    the web app, which fails outside a session. Workers need only this module."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _packed(pack: RulePack) -> bytes:
