@@ -335,11 +335,11 @@ def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle],
     ]
 
 
-def _footer(label: str) -> Callable[[Canvas, BaseDocTemplate], None]:
+def _footer(label: str, size: float) -> Callable[[Canvas, BaseDocTemplate], None]:
     def draw(canvas: Canvas, doc: BaseDocTemplate) -> None:
         with artifact(canvas, "Pagination"):  # a running footer is not content to read
             canvas.saveState()
-            canvas.setFont(FONT, 7.5)
+            canvas.setFont(FONT, size)
             canvas.drawString(15 * mm, 10 * mm, label[:110])
             canvas.drawRightString(195 * mm, 10 * mm, f"page {doc.page}")
             canvas.restoreState()
@@ -356,7 +356,7 @@ class Drawn:
 
 
 def build(flowables: list[Flowable], title: str, author: str, subject: str, footer: str,
-          invariant: bool = False) -> Drawn:
+          invariant: bool = False, footer_size: float = 7.5) -> Drawn:
     buffer = io.BytesIO()
     doc = _Doc(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                bottomMargin=18 * mm, title=title, author=author, subject=subject,
@@ -368,8 +368,8 @@ def build(flowables: list[Flowable], title: str, author: str, subject: str, foot
         canvases.append(TaggedCanvas(*args, **kwargs))
         return canvases[-1]
 
-    doc.build(flowables, onFirstPage=_footer(footer), onLaterPages=_footer(footer),
-              canvasmaker=canvas)
+    doc.build(flowables, onFirstPage=_footer(footer, footer_size),
+              onLaterPages=_footer(footer, footer_size), canvasmaker=canvas)
     return Drawn(buffer.getvalue(), canvases[-1].structure, title)
 
 
