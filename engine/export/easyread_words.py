@@ -201,11 +201,13 @@ class _Case:
 
 
 def _where_and_when(use: dict[str, Any]) -> str:
-    parts = [f"in {_list([PLACES.get(p, p) for p in use.get('places') or []])}"
-             if use.get("places") else "", WHEN.get(use.get("period") or "", ""),
-             f"for {use['duration_days']} days" if use.get("duration_days") else ""]
-    parts = [p for p in parts if p]
-    return f" It will be used {', '.join(parts)}." if parts else ""
+    """Where it will be used, and when: a sentence each (together they grow too long)."""
+    where = (f" It will be used in {_list([PLACES.get(p, p) for p in use.get('places') or []])}."
+             if use.get("places") else "")
+    when = [WHEN.get(use.get("period") or "", ""),
+            f"for {use['duration_days']} days" if use.get("duration_days") else ""]
+    when = [w for w in when if w]
+    return where + (f" It will be on {', '.join(when)}." if when else "")
 
 
 def _why(c: _Case) -> list[Point]:
@@ -350,8 +352,8 @@ def _advocate(c: _Case) -> list[Point]:
                          + (" Staff should have told you about this."
                             if c.said_no and c.part_4 and c.override.get("imha_informed") is False
                             else "")))
-        out.append(Point("ask-staff", "Ask any member of staff, or the Patient Advice and Liaison "
-                         "Service (PALS), to contact an IMHA for you."))
+        out.append(Point("ask-staff", "Ask any member of staff to contact an IMHA for you. The "
+                         "Patient Advice and Liaison Service (PALS) can do this too."))
     elif c.status in HOLDING:
         out.append(Point("advocate", "The right to an IMHA does not cover a short hold like this. "
                          "An IMHA is an Independent Mental Health Advocate. You can still ask "
