@@ -215,8 +215,11 @@ def _why(c: _Case) -> list[Point]:
     purpose = PURPOSE.get(chosen)
     if purpose is None:
         return [Point("ask-why", "Ask your named nurse to explain why.")]
-    return [Point("why" if chosen == "patient_clinical_need" else "why-not-a-reason", purpose),
-            Point("ask-why", "Your named nurse can tell you more.")]
+    if chosen == "patient_clinical_need":
+        reason = Point("why", purpose)
+    else:  # staffing, instead of observations, ward routine: not a reason, and it says so
+        reason = Point("why-not-a-reason", purpose)
+    return [reason, Point("ask-why", "Your named nurse can tell you more.")]
 
 
 def _said(c: _Case) -> str:
