@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -54,6 +55,11 @@ from engine.export.tagged import (
 )
 from engine.export.text import BOLD, FONT, MONO, para, register_fonts
 from engine.models.record import DecisionRecord
+
+# Streams (pages, fonts, the easy read's pictures) written as binary Flate, not ASCII85 text on
+# top: a quarter smaller, and reportlab's pure-Python ASCII85 encoder was most of the time an easy
+# read took to draw its pictures.
+rl_config.useA85 = 0
 
 ATTACHMENT = "decision_record.json"
 GOVERNANCE = "governance.json"

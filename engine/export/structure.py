@@ -15,6 +15,7 @@ and the signature's form field is not tagged (docs/adr/0004-tagged-pdf.md).
 from __future__ import annotations
 
 import io
+import zlib
 from collections import defaultdict
 
 import pikepdf
@@ -38,8 +39,10 @@ def finish(pdf: bytes, structure: Node, title: str, files: dict[str, bytes],
         root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         root.PageMode = Name.UseOutlines
         for name, data in files.items():
-            doc.attachments[name] = pikepdf.AttachedFileSpec(
-                doc, data, filename=name, description=name, mime_type="application/json")
+            spec = pikepdf.AttachedFileSpec(doc, data, filename=name, description=name,
+                                            mime_type="application/json")
+            spec.obj.EF.F.write(zlib.compress(data), filter=Name.FlateDecode)
+            doc.attachments[name] = spec
         for key, value in metadata.items():
             doc.docinfo[Name(key)] = String(value)
         with doc.open_metadata(set_pikepdf_as_editor=False) as xmp:
@@ -47,7 +50,11 @@ def finish(pdf: bytes, structure: Node, title: str, files: dict[str, bytes],
             xmp.load_from_docinfo({k: v for k, v in doc.docinfo.items() if k in _XMP_FIELDS})
             xmp["dc:title"] = title
         out = io.BytesIO()
-        doc.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        # Every stream is compressed already (reportlab's, and the attachments above): qpdf's
+        # own pass over them cost more than the rest of this step. The small objects, the
+        # structure tree's most of all, go into compressed object streams.
+        doc.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False)
         return out.getvalue()
 
 
