@@ -8,7 +8,7 @@ package from the npm registry, unpacked, and cairosvg (in a throwaway environmen
     /tmp/svg/bin/python scripts/easy-read-pictures.py package/
 
 Every picture named in engine/export/pictures/pictures.yaml is rasterised from
-package/color/svg/<code points>.svg to a 256 x 256 PNG with transparency. OpenMoji is licensed
+package/color/svg/<code points>.svg to a 160 x 160 PNG with transparency. OpenMoji is licensed
 CC BY-SA 4.0; the PNGs are under the same licence (engine/export/pictures/CREDITS.md).
 """
 
@@ -21,7 +21,7 @@ import cairosvg
 import yaml
 
 HERE = Path(__file__).resolve().parent.parent / "engine" / "export" / "pictures"
-SIZE = 256
+SIZE = 160  # 20 mm on paper at 200 dpi; 80 CSS pixels on a screen at 2x
 
 
 def main(package: Path) -> None:

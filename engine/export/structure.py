@@ -15,7 +15,6 @@ and the signature's form field is not tagged (docs/adr/0004-tagged-pdf.md).
 from __future__ import annotations
 
 import io
-import zlib
 from collections import defaultdict
 
 import pikepdf
@@ -39,23 +38,32 @@ def finish(pdf: bytes, structure: Node, title: str, files: dict[str, bytes],
         root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         root.PageMode = Name.UseOutlines
         for name, data in files.items():
-            spec = pikepdf.AttachedFileSpec(doc, data, filename=name, description=name,
-                                            mime_type="application/json")
-            spec.obj.EF.F.write(zlib.compress(data), filter=Name.FlateDecode)
-            doc.attachments[name] = spec
+            doc.attachments[name] = pikepdf.AttachedFileSpec(
+                doc, data, filename=name, description=name, mime_type="application/json")
         for key, value in metadata.items():
             doc.docinfo[Name(key)] = String(value)
         with doc.open_metadata(set_pikepdf_as_editor=False) as xmp:
             # only the standard fields have an XMP equivalent (DTPA's own keys stay in the Info)
             xmp.load_from_docinfo({k: v for k, v in doc.docinfo.items() if k in _XMP_FIELDS})
             xmp["dc:title"] = title
+        _simple_filters(doc)
         out = io.BytesIO()
-        # Every stream is compressed already (reportlab's, and the attachments above): qpdf's
-        # own pass over them cost more than the rest of this step. The small objects, the
-        # structure tree's most of all, go into compressed object streams.
+        # reportlab's streams stay as it compressed them; the attachments and the small objects
+        # (the structure tree's most of all, in object streams) are compressed here.
         doc.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                 stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False)
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none)
         return out.getvalue()
+
+
+def _simple_filters(doc: pikepdf.Pdf) -> None:
+    """`/Filter [/FlateDecode]` (how reportlab writes it) as `/Filter /FlateDecode`, which means
+    the same: qpdf inflates and deflates again every stream whose filter is an array, and for
+    the easy read's pictures that took longer than everything else here."""
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Stream):
+            filters = obj.get("/Filter")
+            if isinstance(filters, pikepdf.Array) and len(filters) == 1:
+                obj.Filter = filters[0]
 
 
 def _structure_tree(doc: pikepdf.Pdf, structure: Node) -> None:
