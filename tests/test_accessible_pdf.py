@@ -367,3 +367,17 @@ def test_the_picture_mapping_covers_every_point_and_credits_every_picture():
     assert "CC BY-SA 4.0" in credits and (FOLDER / "LICENSE.txt").is_file()
     assert all(p.alt for p in points().values())
     assert mapping["review"]["status"].startswith("draft")  # says honestly it is not reviewed
+
+
+def test_typed_text_never_becomes_markup_in_the_web_page():
+    data = load_case("vbm-adult-consents-night-use.yaml").model_dump(mode="json", exclude_none=True)
+    data["technology"]["name"] = '<script>alert(1)</script> & <img src=x onerror="y"> "Monitor"'
+    assessment = service.validate_assessment(data)
+    html = service.render_export(service.assess(assessment), "easy-read-html",
+                                 assessment=assessment.model_dump(mode="json")).decode()
+    assert "<script>" not in html and "onerror=" not in html.replace("onerror=&quot;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img src=x" in html
+    page = _Page()
+    page.feed(html)
+    assert page.title == 'Easy read: <script>alert(1)</script> & <img src=x onerror="y"> "Monitor"'
+    assert len(page.alts) == len(page.srcs) and all(page.alts)
