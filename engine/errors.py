@@ -86,6 +86,13 @@ class AuditChainBroken(StoreUnavailable):
             "a new key folder (DTPA_KEY_DIR).")
 
 
+class CheckpointNotWritten(StoreUnavailable):
+    """A signed checkpoint could not be written to the checkpoint folder (DTPA_CHECKPOINT_DIR)."""
+
+    hint = ("Make the checkpoint folder writable by the account DTPA runs as (or point "
+            "DTPA_CHECKPOINT_DIR at one that is), then run `dtpa audit checkpoint`.")
+
+
 class RecordNotFound(DTPAError):
     """No stored record has that id."""
 

@@ -466,3 +466,79 @@ def test_every_audit_pdf_carries_the_latest_checkpoint(store):
     words = words.replace("\u200b", "")
     assert f"Latestsignedauditcheckpoint:{cp.events}events,signed{cp.at}" in words
     assert cp.head in words and cp.signing_key in words and cp.signature_fingerprint in words
+
+
+# --- rows added after the checkpoint, and checkpoints that could not be written -----------------
+
+def copy_row(store, table: type, where: str, value, **changed) -> None:
+    """INSERT ... SELECT: a copy of one row with some columns changed, as SQL alone can make."""
+    columns = [c.name for c in table.__table__.columns if not (c.primary_key and c.autoincrement
+                                                               is True and c.name not in changed)]
+    chosen = ", ".join(f":{c}" if c in changed else c for c in columns)
+    raw(store, f"INSERT INTO {table.__tablename__} ({', '.join(columns)}) SELECT {chosen} FROM "
+               f"{table.__tablename__} WHERE {where} = :match", match=value, **changed)
+
+
+def test_verify_since_the_checkpoint_names_rows_inserted_after_it(store, store_url):
+    from engine.store.tables import OverrideRow, RecordRow, TokenRow, UserRow
+    auditor = {"DTPA_TOKEN": cli_token(store, "auditor")}
+    view = saved(store)  # a sign-off and an override, each with its event
+    integrity.checkpoint(store.db)
+    with audit.since_latest_checkpoint():
+        assert store.verify().ok
+    copy_row(store, SignoffRow, "id", 1, name="Someone Else")
+    copy_row(store, OverrideRow, "id", 1, reason="A reason nobody gave, added in SQL later")
+    copy_row(store, RecordRow, "id", view.row.id, id="PRO-00000000@1", key="PRO-00000000",
+             idempotency_key=None)
+    copy_row(store, UserRow, "username", "auditor", username="eve")
+    copy_row(store, TokenRow, "username", "auditor", id="e0e0e0e0e0e0", token_hash="e" * 64)
+    with audit.since_latest_checkpoint():
+        found = store.verify().problems
+    for said in (f"sign-off 2 on {view.row.id} was altered or added outside DTPA",
+                 f"override 2 on {view.row.id} was altered or added outside DTPA",
+                 "record PRO-00000000@1 has no 'created' event in the audit chain",
+                 "account eve (auditor) has no account event",
+                 "token e0e0e0e0e0e0 of auditor has no 'token_issued' event"):
+        assert named(found, said), (said, found)
+    out = runner.invoke(app, ["audit", "verify", "--since-checkpoint", "--db", store_url], env=auditor)
+    assert out.exit_code == 5 and f"TAMPERED: sign-off 2 on {view.row.id}" in out.output, out.output
+
+
+def test_a_checkpoint_that_cannot_be_written_fails_no_save_and_is_reported(store, store_url,
+                                                                           monkeypatch):
+    monkeypatch.setenv("DTPA_CHECKPOINT_EVERY", "2")
+    saved(store)  # events 1-3: checkpoints after 1 and 2
+    folder = checkpoints.folder()
+    folder.rename(folder.with_name("kept-aside"))
+    folder.write_text("not a folder")  # as root can write anywhere, a file stands in its way
+    service.save_assessment(load_case("feedback-kiosk.yaml"), "Dr Ada Obi", "panel_chair", store)
+    # event 4 is stored (the save did not fail) though its checkpoint could not be written
+    assert store.verify().events == 4
+    out = runner.invoke(app, ["audit", "checkpoint", "--db", store_url])
+    assert out.exit_code == 4, out.output
+    assert out.stderr.splitlines()[0] == (f"Error: could not write the audit checkpoint of event 4 "
+                                          f"to {folder}: Not a directory")
+    folder.unlink()
+    folder.with_name("kept-aside").rename(folder)
+    result = store.verify()
+    assert result.ok and result.warnings == [
+        f"the latest signed checkpoint covers event 2, 2 event(s) behind the chain head (4), "
+        f"though one was due after event 4: it could not be written to {folder} (is it "
+        "writable?) or was removed; fix the folder and run `dtpa audit checkpoint`"]
+    with audit.since_latest_checkpoint():
+        assert store.verify().warnings == result.warnings
+    assert runner.invoke(app, ["audit", "checkpoint", "--db", store_url]).exit_code == 0
+    assert store.verify().warnings == []
+
+
+def test_a_store_whose_first_checkpoint_was_never_written_is_reported(store, store_url, tmp_path,
+                                                                      monkeypatch):
+    blocked = tmp_path / "checkpoints"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("DTPA_CHECKPOINT_DIR", str(blocked))
+    auditor = {"DTPA_TOKEN": cli_token(store, "auditor")}  # events 1-2, each save succeeds
+    saved(store)
+    out = runner.invoke(app, ["audit", "verify", "--db", store_url], env=auditor)
+    assert out.exit_code == 0, out.output
+    assert (f"WARNING: there is no signed checkpoint of the chain's 5 event(s), though one was due "
+            f"after event 1: it could not be written to {blocked}") in out.output

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from engine import service
@@ -18,8 +18,10 @@ from engine.errors import AccessDenied, IntegrityFailure
 from engine.models.people import Actor
 from engine.service import accounts
 from engine.service.session import Access
-from engine.store import column_checks
+from engine.store import column_checks, tokens
 from engine.store.bootstrap import add_first_administrator
+from engine.store.passwords import hash_password
+from engine.store.tables import EventRow
 from tests.conftest import approve, individual_for, load_case
 
 PASSWORD = "correct horse battery staple"
@@ -279,3 +281,131 @@ def test_audit_verify_prints_the_privileged_changes_report(people, store_url):
     assert bad.exit_code == 5
     assert "TAMPERED: account kim.lee: its role (auditor) differs" in bad.output
     assert "PRIVILEGED CHANGES" in bad.output
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+INSIDER = "an insider's own chosen passphrase"
+
+
+def test_a_password_hash_swapped_in_sql_is_named_and_cannot_sign_in(people):
+    """Someone with database access puts the hash of a password they know into an account's
+    row: the hash its latest password event sealed no longer matches, so `audit verify` names it
+    and the account refuses to act, the right password notwithstanding."""
+    store, admin = people
+    for username in ("kim.lee", "alex.admin"):  # added by an administrator; the bootstrap
+        raw(store, "UPDATE users SET password_hash = :h WHERE username = :u",
+            h=hash_password(INSIDER), u=username)
+        assert any(p.startswith(f"account {username}: its password hash differs from the one its "
+                                "latest password event sealed (audit event ")
+                   for p in store.verify().problems), username
+        with pytest.raises(IntegrityFailure, match=f"account {username} cannot be used"):
+            Access.sign_in(username, INSIDER, store)
+    raw(store, "UPDATE users SET password_hash = :h WHERE username = 'alex.admin'",
+        h=hash_password(PASSWORD))  # still a hash of the same password: a new salt, a new hash
+    assert any(p.startswith("account alex.admin: its password hash differs") for p in
+               store.verify().problems)
+
+
+def test_a_password_reset_seals_the_new_hash(people):
+    store, admin = people
+    admin.reset_password("kim.lee", "another horse battery staple")
+    assert store.verify().ok
+    reset = [e for e in events(store) if e.action == "account_password_reset"][-1]
+    sealed = reset.detail["password_digest"]
+    hashed = next(u for u in store.users() if u.username == "kim.lee").password_hash
+    assert hashed not in json.dumps(reset.detail) and sealed.count(":") == 1  # "<key id>:<hmac>"
+    raw(store, "UPDATE users SET password_hash = :h WHERE username = 'kim.lee'",
+        h=hash_password(INSIDER))
+    assert f"account kim.lee: its password hash differs from the one its latest password event " \
+           f"sealed (audit event {reset.seq}): changed outside DTPA, so someone may sign in with " \
+           "a password of their choosing" in store.verify().problems
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+def events(store) -> list[EventRow]:
+    with store.db.read() as session:
+        return list(session.execute(select(EventRow).order_by(EventRow.seq)).scalars())
+
+
+def tokens_named(store, token_id: str) -> list[str]:
+    return [p for p in store.verify().problems if p.startswith(f"token {token_id} ")]
+
+
+@pytest.fixture
+def script(people):
+    """A read-only script token of kim.lee's, issued through DTPA."""
+    store, admin = people
+    kim = accounts.access_for(store, accounts.sign_in(store, "kim.lee", PASSWORD).token)
+    issued = accounts.create_token(kim, "nightly export", "read", 24)
+    assert store.verify().ok
+    return store, kim, issued
+
+
+def test_issuing_and_revoking_a_token_are_audit_events(script):
+    store, kim, issued = script
+    made = [e for e in events(store) if e.action == "token_issued"][-1]
+    assert made.actor == "Kim Lee" and made.detail["token_id"] == issued.id
+    assert made.detail["username"] == "kim.lee" and made.detail["scopes"] == ["read"]
+    assert made.detail["expires_at"] == issued.expires_at
+    assert issued.token not in json.dumps(made.detail)
+    assert tokens.digest(issued.token) not in json.dumps(made.detail)  # sealed, not the digest
+    accounts.revoke_token(kim, issued.id)
+    gone = events(store)[-1]
+    assert gone.action == "token_revoked" and gone.detail["token_id"] == issued.id
+    assert accounts.sign_out(store, accounts.sign_in(store, "kim.lee", PASSWORD).token)
+    assert events(store)[-1].action == "token_revoked"
+    assert store.verify().ok
+
+
+def test_a_token_inserted_in_sql_is_named_and_refused(script):
+    store, _, issued = script
+    forged = "dtpa_a-token-the-insider-made-up"
+    issued_seq = next(e.seq for e in events(store) if e.action == "token_issued"
+                      and e.detail["token_id"] == issued.id)
+    for token_id, seq in (("f0f0f0f0f0f0", None), ("f1f1f1f1f1f1", issued_seq)):
+        raw(store, "INSERT INTO tokens (id, token_hash, username, name, scopes, created_at, "
+                   "expires_at, revoked_at, issued_seq) VALUES (:id, :h, 'kim.lee', 'x', :s, :c, "
+                   ":e, NULL, :q)", id=token_id, h=tokens.digest(forged + token_id),
+            s=json.dumps(["read", "write"]), c="2026-01-01T00:00:00.000000Z",
+            e="2999-01-01T00:00:00.000000Z", q=seq)
+        assert tokens_named(store, token_id) == [
+            f"token {token_id} of kim.lee has no 'token_issued' event in the audit chain: it was "
+            "added outside DTPA"]
+        with pytest.raises(IntegrityFailure, match="the token cannot be used"):
+            accounts.access_for(store, forged + token_id)
+
+
+@pytest.mark.parametrize("sql, what", [
+    ("UPDATE tokens SET scopes = :s WHERE id = :id", "its scopes (read, write) differ"),
+    ("UPDATE tokens SET expires_at = '2999-01-01T00:00:00.000000Z' WHERE id = :id",
+     "its expiry (2999-01-01T00:00:00.000000Z) differs"),
+    ("UPDATE tokens SET username = 'alex.admin' WHERE id = :id", "its owner differs"),
+    ("UPDATE tokens SET token_hash = :h WHERE id = :id", "its token digest differs"),
+])
+def test_a_token_changed_in_sql_is_named_and_refused(script, sql, what):
+    store, _, issued = script
+    mine = "dtpa_a-token-the-insider-knows"
+    raw(store, sql, id=issued.id, s=json.dumps(["read", "write"]), h=tokens.digest(mine))
+    found = [p for p in store.verify().problems if p.startswith(f"token {issued.id} of ")]
+    assert len(found) == 1 and what in found[0] and found[0].endswith("outside DTPA"), found
+    used = mine if "token_hash" in sql else issued.token
+    with pytest.raises(IntegrityFailure, match="the token cannot be used"):
+        accounts.access_for(store, used)
+
+
+def test_a_revoked_token_revived_in_sql_is_named(script):
+    store, kim, issued = script
+    accounts.revoke_token(kim, issued.id)
+    raw(store, "UPDATE tokens SET revoked_at = NULL WHERE id = :id", id=issued.id)
+    assert tokens_named(store, issued.id) == [
+        f"token {issued.id} of kim.lee: it was revoked (audit chain), but its row is not: revived "
+        "outside DTPA"]
+    again = accounts.create_token(kim, "another", "read", 24)
+    admin = Access.sign_in("alex.admin", PASSWORD, store)
+    admin.reset_password("kim.lee", "another horse battery staple")  # revokes kim's tokens
+    raw(store, "UPDATE tokens SET revoked_at = NULL WHERE id = :id", id=again.id)
+    assert tokens_named(store, again.id)[0].endswith("revived outside DTPA")
+    raw(store, "DELETE FROM tokens WHERE id = :id", id=again.id)
+    assert tokens_named(store, again.id)[0].startswith(f"token {again.id} of kim.lee is missing")

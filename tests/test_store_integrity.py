@@ -94,8 +94,8 @@ def test_cli_audit_verify_exits_non_zero_on_tampering(store, store_url):
     populated(store)
     auditor = {"DTPA_TOKEN": cli_token(store, "auditor")}
     ok = runner.invoke(app, ["audit", "verify", "--db", store_url], env=auditor)
-    # 4 events, and the auditor's account_added
-    assert ok.exit_code == 0 and "Audit chain intact: 5 events, 2 records verified" in ok.output
+    # 4 events, the auditor's account_added and the token_issued of its sign-in
+    assert ok.exit_code == 0 and "Audit chain intact: 6 events, 2 records verified" in ok.output
     raw(store, "DELETE FROM audit_events WHERE seq = 4")
     bad = runner.invoke(app, ["audit", "verify", "--db", store_url], env=auditor)
     assert bad.exit_code == 5

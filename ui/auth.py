@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
 from engine.errors import DTPAError
 from engine.models.people import Actor
 from engine.models.vocab import Role
+from engine.service.display import role_words
 from engine.service.session import Access, idle_seconds
-from ui.common import pack, pretty
+from ui.common import pack
 
 FIRST_ADMIN_VIA = "web form"  # recorded in the audit event of the first administrator
 WATCH_SECONDS = 60  # how often an open page checks whether its session has gone idle
@@ -60,11 +62,15 @@ def client() -> str:
     return "web this computer"
 
 
-def gate() -> None:
-    """Stop the script until someone is signed in (called once, before the pages run)."""
+def gate(hold: Callable[[], object] | None = None) -> None:
+    """Stop the script until someone is signed in (called once, before the pages run). `hold`
+    is called first while no one is: the app registers its pages there, hidden, so that the
+    address asked for (a bookmark) is still the page shown once the person has signed in."""
     if "actor" in st.session_state and _still_signed_in():
         _idle_watch()
         return
+    if hold is not None:
+        hold()
     st.title("DTPA: digital technology principles assessment")
     why = st.session_state.pop("signed_out_because", None)
     if why:
@@ -191,16 +197,30 @@ def _oidc() -> None:
     st.rerun()
 
 
+def access() -> Access:
+    """The signed-in person, acting through the engine's access checks (nothing shown)."""
+    actor: Actor = st.session_state["actor"]
+    return Access(actor, pack=pack(), signed_in_at=st.session_state.get("signed_in_at"))
+
+
 def current() -> Access:
-    """The signed-in person, acting through the engine's access checks; shown in the sidebar."""
+    """The signed-in person, acting through the engine's access checks; shown in the sidebar
+    with their role in words and their wards (names typed by an administrator: plain text)."""
     actor: Actor = st.session_state["actor"]
     with st.sidebar:
-        st.markdown(f"**{actor.name}**  \n{pretty(actor.role.value)}"
-                    + (f"  \n{', '.join(actor.wards)}" if actor.wards else ""))
+        st.markdown(f"**{plain(actor.name)}**  \n{role_words(actor.role)}"
+                    + (f"  \n{plain(', '.join(actor.wards))}" if actor.wards else ""))
         if st.button("Sign out", key="sign_out"):
             _sign_out()
             st.rerun()
-    return Access(actor, pack=pack(), signed_in_at=st.session_state.get("signed_in_at"))
+    return access()
+
+
+def plain(text: str) -> str:
+    """Text shown as markdown, its markdown and HTML characters escaped."""
+    for ch in "\\`*_{}[]()#+-.!|<>$~":
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
 ROLE_CHOICES = [r.value for r in Role]

@@ -204,6 +204,8 @@ def audit_verify(
     result = integrity.verify(person, since_checkpoint)
     for note in result.notes:  # what the chain was checked against (keys, checkpoints)
         typer.echo(f"NOTE: {note}")
+    for warning in result.warnings:  # not tampering, but the chain is less anchored than it should be
+        typer.echo(f"WARNING: {warning}")
     for problem in result.problems:
         typer.echo(f"TAMPERED: {problem}")
     for line in result.erased:  # authorised deletions under the retention rule

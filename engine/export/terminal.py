@@ -11,6 +11,8 @@ from engine.decide.wording import (
     outcome_line,
     product_conditions_heading,
     product_source_words,
+    role_words,
+    status_words,
 )
 from engine.models.record import DecisionRecord
 from engine.store import RecordView
@@ -105,11 +107,14 @@ def not_judged_text(record: DecisionRecord) -> list[str]:
             *(_wrap(f"- {item}", "  ", "    ") for item in record.not_judged)]
 
 
-def governance_text(view: RecordView) -> str:
-    """Status, sign-offs and overrides: shown wherever a stored record is shown."""
+def governance_text(view: RecordView, in_words: bool = False) -> str:
+    """Status, sign-offs and overrides: shown wherever a stored record is shown. With
+    `in_words` (the web), roles read as people say them ("DPO"); the command line keeps the
+    role codes it is given and accepts."""
+    role = role_words if in_words else str
     lines = [f"Record {view.row.id} (version {view.row.version}), saved {view.row.created_at[:16]} "
-             f"by {view.row.created_by} ({view.row.created_role})",
-             f"Status: {view.status}"]
+             f"by {view.row.created_by} ({role(view.row.created_role)})",
+             f"Status: {status_words(view) if in_words else view.status}"]
     if is_erased(view.row):  # a tombstone: what happened to the payload, and its hashes
         lines.append(_wrap(erasure_note(view.row), ""))
     if view.effective_outcome != view.record.outcome:
@@ -117,12 +122,12 @@ def governance_text(view: RecordView) -> str:
                      f"{view.record.outcome})")
     if view.signoffs:
         lines.append("Signed off by:")
-        lines += [f"  - {s.name} ({s.role}) on {s.signed_at[:10]}: attests "
+        lines += [f"  - {s.name} ({role(s.role)}) on {s.signed_at[:10]}: attests "
                   + ", ".join(k for k, v in s.attestations.items() if v)
                   + (f". Comment: {s.comment}" if s.comment else "") for s in view.signoffs]
     if view.overrides:
         lines.append("Overrides (the engine's verdict stays on the record):")
-        lines += [_wrap(f"- {o.target}: engine said {o.engine_value}, {o.name} ({o.role}) set "
+        lines += [_wrap(f"- {o.target}: engine said {o.engine_value}, {o.name} ({role(o.role)}) set "
                         f"{o.new_value} on {o.created_at[:10]} because: {o.reason}", "  ")
                   for o in view.overrides]
     for flag in view.review_flags:

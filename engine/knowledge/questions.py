@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.facts.schema import FactSpec, fact_specs
 from engine.knowledge.pack import RulePack
+from engine.knowledge.question_help import question_help
 
 ABOUT = ("title", "assessed_on", "technology.", "service.", "patient.", "product.", "proposed_use.")
 
@@ -18,6 +19,9 @@ class Question:
     spec: FactSpec
     targets: tuple[str, ...]  # principles and areas whose rules read this answer
     group: str  # "about" or the principle/area it mostly serves, or "other"
+    # What the question means and why it matters, in one plain sentence
+    # (principles/question_help.yaml); "" if the help file has none for it.
+    explain: str = ""
 
     @property
     def path(self) -> str:
@@ -32,6 +36,7 @@ def questions(pack: RulePack, context: str) -> list[Question]:
         for path in loaded.facts(context):
             readers.setdefault(path, Counter()).update(loaded.rule.targets)
     order = list(pack.catalogue.targets)
+    explain = question_help().explain
     out = []
     for path, spec in fact_specs(context).items():
         if not spec.asked:
@@ -44,7 +49,7 @@ def questions(pack: RulePack, context: str) -> list[Question]:
             group = max(targets, key=lambda t: (counts[t], -order.index(t)))
         else:
             group = "other"
-        out.append(Question(spec, targets, group))
+        out.append(Question(spec, targets, group, explain.get(path, "")))
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine.facts.conditions import COMPOSITES, PREDICATES
 from engine.facts.schema import MODELS, FactSpec, fact_specs
 from engine.knowledge.pack import RulePack
+from engine.knowledge.question_help import question_help
 
 DEFAULT_PATH = "docs/questions.md"
 
@@ -31,8 +32,9 @@ Generated from the assessment models and the rule pack by `.venv/bin/dtpa questi
 edit by hand. `make test` fails when this file is out of date.
 
 Use it to write a rule's `when:` without reading Python: each row is a *fact path* a condition
-can name, with the question as the form asks it, its type, the values it accepts, and the rules
-that already read it.
+can name, with the question as the form asks it and what it means in plain words (the form's
+help, from `principles/question_help.yaml`), its type, the values it accepts, and the rules that
+already read it.
 
 ## How answers become facts
 
@@ -119,15 +121,18 @@ def _context(pack: RulePack, context: str) -> list[str]:
     if doc:
         lines += [doc[0], ""]
     read = readers(pack, context)
+    explain = question_help().explain
     for name, specs in sections(context).items():
         lines += [_heading(name), "",
-                  "| fact path | question | type | allowed values | not applicable | "
-                  "fact of the case | read by rules |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| fact path | question | what it means | type | allowed values | "
+                  "not applicable | fact of the case | read by rules |",
+                  "|---|---|---|---|---|---|---|---|"]
         for spec in specs:
             rules = ", ".join(read.get(spec.path, [])) or "—"
+            meaning = _cell(explain.get(spec.path, "")) if spec.asked else "—"
             lines.append(
-                f"| `{spec.path}` | {_cell(spec.question)} | {_type(spec)} | {_values(spec)} | "
+                f"| `{spec.path}` | {_cell(spec.question)} | {meaning or '—'} | {_type(spec)} | "
+                f"{_values(spec)} | "
                 f"{'yes' if spec.allows_na else 'no'} | {'yes' if spec.fact_of_case else 'no'} | "
                 f"{rules} |")
         lines.append("")

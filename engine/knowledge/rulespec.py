@@ -164,6 +164,10 @@ class Profile(_Strict):
         default=False, description="A role that can open patient records (clinician, nurse in "
                                    "charge, DPO, auditor) is granted only when a second "
                                    "administrator approves")
+    patient_draft_hours: int = Field(
+        default=72, ge=1, le=24 * 90,
+        description="Hours after it was last saved when a draft of a patient's check (it holds "
+                    "the patient's details) is no longer shown and is deleted")
 
     @model_validator(mode="after")
     def _who_decides(self) -> Profile:

@@ -7,7 +7,6 @@ an open question in the decision record. "Not applicable" is an explicit answer 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -20,6 +19,8 @@ from pydantic import (
     ValidationInfo,
 )
 
+from engine.models.printable import MULTI_LINE_ACCEPTED, one_kind_of_line_break, unprintable
+
 # --- input rules added after records were first stored -------------------------------------------
 # A record stored before a rule existed must stay readable: its stored assessment is validated
 # again with `context={LENIENT: True}`, which skips these rules, and whatever they would have
@@ -28,27 +29,19 @@ LENIENT = "stored_before_stricter_rules"
 
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
-# Control characters (C0, DEL, C1) and lone surrogates (not text at all: no UTF-8 encodes them).
-# A multi-line answer may hold line breaks and tabs; a short answer is one line.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
 
 def _lenient(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and bool(info.context.get(LENIENT))
 
 
-def _character(char: str) -> str:
-    names = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x00": "a NUL character"}
-    return f"{names.get(char, 'a control character')} (U+{ord(char):04X})"
-
-
-def _printable(pattern: re.Pattern[str], where: str) -> Any:
+def _printable(multi_line: bool, where: str) -> Any:
+    """Printable text (printable.py, the rule for everything a person types): control, bidi and
+    invisible formatting characters are refused; a multi-line answer may hold line breaks and
+    tabs, a short answer is one line."""
     def check(value: str, info: ValidationInfo) -> str:
-        found = pattern.search(value)
-        if found and not _lenient(info):
-            raise ValueError(f"contains {_character(found.group())} at character "
-                             f"{found.start() + 1}; {where}")
+        problem = unprintable(value, multi_line)
+        if problem and not _lenient(info):
+            raise ValueError(f"{problem}; {where}")
         return value
     return AfterValidator(check)
 
@@ -64,13 +57,8 @@ def _sane_date(value: dt.date, info: ValidationInfo) -> dt.date:
 # overflows and a typo such as 0202 or 9999 is caught where it was written.
 Day = Annotated[dt.date, AfterValidator(_sane_date)]
 
-_MULTI_LINE = _printable(_CONTROL, "only printable text, line breaks and tabs are accepted")
-_ONE_LINE = _printable(_CONTROL_OR_BREAK, "this answer is one line of printable text")
-
-
-def _one_kind_of_line_break(value: Any) -> Any:
-    """Windows and old Mac line breaks (CR LF, CR) become LF: the same text however typed."""
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+_MULTI_LINE = _printable(True, MULTI_LINE_ACCEPTED)
+_ONE_LINE = _printable(False, "this answer is one line of printable text")
 
 
 class NotApplicable(BaseModel):
@@ -80,7 +68,7 @@ class NotApplicable(BaseModel):
 
     not_applicable: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), _MULTI_LINE,
-        BeforeValidator(_one_kind_of_line_break)  # last: it runs first
+        BeforeValidator(one_kind_of_line_break)  # last: it runs first
     ] = Field(description="Why this question does not apply")
 
 
@@ -91,7 +79,7 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _text(value: Any) -> Any:
-    return _one_kind_of_line_break(_blank_to_none(value))
+    return one_kind_of_line_break(_blank_to_none(value))
 
 
 # Free text typed by a person: stripped, blank means unanswered, bounded so it fits a record;

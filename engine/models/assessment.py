@@ -8,7 +8,6 @@ are the questions' wording and are shown by the CLI and the UI.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
@@ -18,10 +17,12 @@ from pydantic import (
     Field,
     NonNegativeInt,
     PositiveInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from engine.models import dates
 from engine.models import vocab as v
 from engine.models.answers import (
     Day,
@@ -269,11 +270,17 @@ class _AssessmentBase(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
     assessed_on: Day = Field(
-        default_factory=dt.date.today,
+        default_factory=dates.today,
         description="Date of the assessment; date-based rules are judged against it",
     )
     title: OptionalShortText = q("A short title for this assessment")
     technology: Technology
+
+    @model_validator(mode="after")
+    def _dates_make_sense(self, info: ValidationInfo) -> _AssessmentBase:
+        """Impossible orders of dates (engine/models/dates.py) are refused in new input."""
+        dates.refuse_impossible_dates(self, info)
+        return self
 
 
 class ProcurementAssessment(_AssessmentBase):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.errors import AccessDenied, InputInvalid
+from engine.models.printable import check_text
 from engine.models.vocab import Role
 
 PANEL = {Role.panel_chair, Role.clinical_safety_officer, Role.lived_experience_representative,
@@ -64,6 +65,22 @@ def require_name(name: str) -> str:
     if not name or len(name.strip()) < 2:
         raise InputInvalid("a named person is required (at least two characters)")
     return name
+
+
+# --- what an administrator types about an account (checked as new input, never when read) ------
+
+def new_account(username: str, name: str) -> tuple[str, str]:
+    """The username and full name typed for a new account, each one line of printable text
+    (printable.py); the name as `require_name` asks."""
+    return check_text(username, "Username"), check_text(require_name(name), "Full name")
+
+
+def new_wards(wards: Iterable[str]) -> list[str]:
+    """The ward names typed for an account, each one line of printable text (`Ward 2: ...` names
+    the one refused)."""
+    wards = list(wards)
+    return [check_text(w, f"Ward {i}" if len(wards) > 1 else "Ward")
+            for i, w in enumerate(wards, 1)]
 
 
 class Actor(BaseModel):
@@ -135,9 +152,10 @@ class RoleRules:
                            f"profile lets only {', '.join(allowed) or 'no role'} {action} one")
 
     def check_reason(self, reason: str | None) -> str:
-        """The reason, stripped, if it is words: at least `min_reason_words` words of two or
-        more letters, not one word repeated. Twenty dots, or `x x x x x`, is no reason."""
-        text = (reason or "").strip()
+        """The reason, stripped, if it is printable text (line breaks and tabs allowed, CR LF
+        becomes LF: printable.py) in words: at least `min_reason_words` words of two or more
+        letters, not one word repeated. Twenty dots, or `x x x x x`, is no reason."""
+        text = check_text(reason or "", "Override reason", multi_line=True).strip()
         words = [w.casefold() for w in _WORD.findall(text)]
         distinct = min(3, math.ceil(self.min_reason_words / 2))
         if len(words) < self.min_reason_words or len(set(words)) < distinct:

@@ -14,7 +14,9 @@ from typing import Any
 from engine import service
 from engine.errors import AccessDenied, InputInvalid, NotSignedIn
 from engine.knowledge.pack import RulePack
-from engine.models.people import ALLOWED, Actor
+from engine.models import dates
+from engine.models.people import ALLOWED, Actor, new_account
+from engine.models.printable import check_text
 from engine.service import credentials
 from engine.service.api import store_at
 from engine.service.session import Access
@@ -136,6 +138,7 @@ def create_token(person: Access, name: str, scope: str, hours: float) -> Issued:
     if not 0 < hours <= MAX_TOKEN_HOURS:
         raise InputInvalid(f"--hours {hours:g}: a token lasts more than 0 and at most "
                            f"{MAX_TOKEN_HOURS} hours (90 days)")
+    name = check_text(name, "Token name")
     row, token = tokens.issue(person.store.db, person.actor.username, name, SCOPES[scope], hours)
     return Issued(row.id, token, row.username, row.scopes, row.expires_at)
 
@@ -150,7 +153,8 @@ def revoke_token(person: Access, token_id: str) -> TokenRow:
     """Revoke one of this person's tokens (an administrator: anyone's)."""
     _require_write(person)
     everyone = person.actor.may("manage_users")
-    return tokens.revoke(person.store.db, token_id, None if everyone else person.actor.username)
+    return tokens.revoke(person.store.db, token_id, (person.actor.name, person.actor.role.value),
+                         None if everyone else person.actor.username)
 
 
 # --- what the operator does before anyone can sign in ------------------------------------------
@@ -165,7 +169,8 @@ def first_administrator(store: Store | str | None, username: str, name: str, pas
     """The first account of an empty store, created by the operator without signing in; the
     audit event says so and names their operating-system user."""
     store = store_at(store)
-    add_first_administrator(store, username.strip(), name, password,
+    username, name = new_account(username.strip(), name)
+    add_first_administrator(store, username, name, password,
                             {"via": "command line", "operator": True, "os_user": os_user})
 
 
@@ -181,7 +186,7 @@ def seed(store: Store | str | None, os_user: str) -> tuple[list[RecordView], lis
     an audit event names the operator who ran it."""
     store = store_at(store)
     before = set(store.latest_ids())
-    views = service.seed_case_studies(store)
+    views = service.seed_case_studies(store, today=dates.today())
     added = [v.row.id for v in views if v.row.id not in before]
     if added:
         with store.db.write() as session:

@@ -18,9 +18,10 @@ from engine.export.pdf import Governance, audit_pdf
 from engine.knowledge.pack import RulePack
 from engine.models.assessment import AnyAssessment, IndividualUseCheck
 from engine.models.people import known_role
+from engine.models.printable import check_text
 from engine.models.record import DecisionRecord, seal
 from engine.models.vocab import Context
-from engine.service.case_library import CASE_STUDIES, case_studies
+from engine.service.case_library import CASE_STUDIES, case_studies, moved_to_today
 from engine.service.deciding import assess, decide_quickly, default_pack, evaluate, load_assessment
 from engine.service.linking import ProductLink, link_product
 from engine.service.reevaluate import Progress, Report, reevaluate
@@ -65,6 +66,8 @@ def save_assessment(assessment: AnyAssessment, by: str, role: str, store: Store 
     """Decide and store: an individual use is decided on the stored product decision it names,
     and is not saved when that record cannot be read."""
     known_role(role)
+    if idempotency_key is not None:
+        idempotency_key = check_text(idempotency_key, "Idempotency key")
     pack = pack or default_pack()
     store = store or open_store(pack=pack)
     if isinstance(assessment, IndividualUseCheck):
@@ -87,17 +90,23 @@ SEEDER = ("DTPA case-study library", "administrator")
 
 
 def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES,
-                      pack: RulePack | None = None) -> list[RecordView]:
-    """Load the case studies into a store once (idempotent), each decided exactly as written:
-    individual-use case studies keep their own product facts (they illustrate, they are not
-    linked to a signed-off product record)."""
+                      pack: RulePack | None = None, today: dt.date | None = None) -> list[RecordView]:
+    """Load the case studies into a store once (idempotent): decided exactly as written, or with
+    `today`, assessed that day (`moved_to_today`), as `dtpa seed` does for a demonstration store
+    so its review dates lie ahead. Individual-use case studies keep their own product facts (they
+    illustrate, they are not linked to a signed-off product record). A case study seeded on an
+    earlier day is left as it is."""
     pack = pack or default_pack()
     store = store or open_store(pack=pack)
     views = []
     for name, study in case_studies(folder=folder).items():
-        assessment = study.assessment
-        views.append(store.save(assessment.model_dump(mode="json"), assess(assessment, pack), *SEEDER,
-                                idempotency_key=f"case-study:{name}"))
+        assessment = (moved_to_today(study, today) if today else study).assessment
+        try:
+            views.append(store.save(assessment.model_dump(mode="json"), assess(assessment, pack),
+                                    *SEEDER, idempotency_key=f"case-study:{name}"))
+        except StoreConflict:
+            if today is None:
+                raise
     return views
 
 

@@ -4,13 +4,16 @@ unknown field is refused with its name, line and field."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from engine.errors import InputInvalid, Problem, RecordNotFound
 from engine.knowledge.validation import problems_from
 from engine.knowledge.yamlio import YamlProblem, read_document
+from engine.models import dates
 from engine.models.case_study import CaseStudy
 
 CASE_STUDIES = Path(__file__).resolve().parent.parent.parent / "case_studies"
@@ -41,6 +44,28 @@ def case_studies(context: str | None = None, folder: Path = CASE_STUDIES) -> dic
 
 def case_study(name: str, folder: Path = CASE_STUDIES) -> CaseStudy:
     return read_case_study(_path(name, folder))
+
+
+def moved_to_today(study: CaseStudy, today: dt.date | None = None) -> CaseStudy:
+    """The case study assessed today: every date moved by the days from its assessment date to
+    today, so the intervals the rules judge are kept (a review a week after the start, a
+    certificate expired a month before) and a review meant to be ahead is ahead. For the web
+    pages and `dtpa seed`'s demonstration store: the golden tests decide the files as written."""
+    today = today or dates.today()
+    assessment = study.assessment
+    moved = _moved(assessment.model_dump(), today - assessment.assessed_on)
+    with dates.today_is(today):
+        return study.model_copy(update={"assessment": type(assessment).model_validate(moved)})
+
+
+def _moved(value: Any, by: dt.timedelta) -> Any:
+    if isinstance(value, dt.date):
+        return value + by
+    if isinstance(value, dict):
+        return {k: _moved(v, by) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved(v, by) for v in value]
+    return value
 
 
 def case_study_story(name: str, folder: Path = CASE_STUDIES) -> str:

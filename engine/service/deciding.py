@@ -16,6 +16,7 @@ from engine.facts.schema import MAX_PROPERTIES, FactView, to_fact
 from engine.knowledge.pack import RulePack, load_pack
 from engine.knowledge.validation import problems_from
 from engine.knowledge.yamlio import YamlDocument, YamlProblem, parse_text, read_document
+from engine.models import dates
 from engine.models.answers import LENIENT
 from engine.models.assessment import AnyAssessment, IndividualUseCheck, ProcurementAssessment
 from engine.models.record import DecisionRecord, seal
@@ -56,7 +57,17 @@ def validate_assessment(data: Any, doc: YamlDocument | None = None,
         return model.model_validate(data, context={LENIENT: True} if lenient else None)
     except ValidationError as exc:
         problems = problems_from(exc, doc, base)
+        if not lenient:
+            problems += _dates_beside(exc, data, doc, base)
         raise InputInvalid(f"The assessment has {len(problems)} invalid field(s).", problems) from None
+
+
+def _dates_beside(exc: ValidationError, data: dict[str, Any], doc: YamlDocument,
+                  base: tuple[str, ...]) -> list[Problem]:
+    """Date problems beside other invalid answers (which stop the model before its date check),
+    so every problem is listed at once, never one after another."""
+    return [Problem(doc.path, doc.line_of((*base, *p.path.split("."))), f"{p.path}: {p.message}")
+            for p in dates.beside(data, exc.errors(include_url=False))]
 
 
 def validate_stored(data: Any) -> tuple[AnyAssessment, list[str]]:
@@ -126,8 +137,17 @@ def assess(assessment: AnyAssessment, pack: RulePack | None = None,
     pack = pack or default_pack()
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     record = evaluate(assessment, pack, now)
+
+    def trial(data: dict[str, Any]) -> DecisionRecord:
+        try:
+            return evaluate(validate_assessment(data), pack, now)
+        except InputInvalid:
+            # a remedy that leaves answers no one could give (a review date moved before a first
+            # check, say) is no remedy: it improves nothing
+            return record
+
     steps, stuck = what_would_change(assessment.model_dump(mode="json", exclude_none=True), record,
-                                     pack, lambda data: evaluate(validate_assessment(data), pack, now))
+                                     pack, trial)
     if not steps and not stuck:
         return record
     return seal(record.model_copy(update={"what_would_change": steps, "what_would_not_change": stuck}))

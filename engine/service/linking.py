@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.errors import DTPAError, InputInvalid, RecordNotFound, StoreUnavailable
 from engine.models.assessment import IndividualUseCheck
@@ -90,3 +91,30 @@ def _with_facts(check: IndividualUseCheck, view: RecordView) -> IndividualUseChe
                                 if used_version and view.row.product_version else None),
     })
     return check.model_copy(update={"product": product})
+
+
+# --- what a clinician is offered: a stored product decision's own facts -----------------------
+
+def product_input(view: RecordView) -> dict[str, Any]:
+    """The product assessment a stored decision was made from (empty when erased or unreadable)."""
+    try:
+        data = json.loads(view.row.input_json or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def technology_of(view: RecordView) -> dict[str, Any]:
+    """The technology as the product decision describes it: a check relying on the decision
+    takes it from there, so nobody types it again (and nobody types it differently)."""
+    technology = product_input(view).get("technology")
+    return dict(technology) if isinstance(technology, dict) else {}
+
+
+def wards_covered(view: RecordView, wards: list[str]) -> list[str]:
+    """Those of `wards` (as given) that the product decision's wards in scope name, compared
+    without regard to case. A decision that names no ward covers none."""
+    service = product_input(view).get("service")
+    named = service.get("wards") if isinstance(service, dict) else None
+    scope = {w.strip().casefold() for w in named or [] if isinstance(w, str)}
+    return [w for w in wards if w.strip().casefold() in scope]

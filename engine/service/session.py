@@ -14,17 +14,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import service
+from engine.decide.wording import role_words, roles_words
 from engine.errors import AccessDenied, InputInvalid, IntegrityFailure, RecordNotFound, StoreConflict
 from engine.knowledge.pack import RulePack
 from engine.models.case_study import CaseStudy
-from engine.models.people import CLINICAL, GOVERNANCE, PATIENT_ACCESS, Actor, Decision, known_role, visible
-from engine.models.record import DecisionRecord
-from engine.service import case_library, retention
+from engine.models.people import (
+    ALLOWED,
+    CLINICAL,
+    GOVERNANCE,
+    PATIENT_ACCESS,
+    Actor,
+    Decision,
+    known_role,
+    new_account,
+    new_wards,
+    visible,
+)
+from engine.models.printable import check_text, check_texts
+from engine.models.record import Condition, DecisionRecord
+from engine.models.vocab import Role
+from engine.service import case_library, retention, worklist
+from engine.service.linking import wards_covered
 from engine.settings import settings
 from engine.store import RecordView, Store
 from engine.store.audit import utc_now
 from engine.store.bootstrap import WrongSetupToken, add_first_administrator, setup_token_pending
 from engine.store.column_checks import PrivilegedChange
+from engine.store.governance import MIN_REASON
 from engine.store.grants import Grant
 from engine.store.tables import UserRow
 
@@ -108,8 +124,9 @@ class Access:
         event says it was the bootstrap, `via` where it came from and which token."""
         store = store or service.open_store(pack=pack)
         store.check_client(client)
+        username, name = new_account(username.strip(), name)
         try:
-            add_first_administrator(store, username.strip(), name, password,
+            add_first_administrator(store, username, name, password,
                                     {"via": via, "client": client}, setup_token=setup_token)
         except WrongSetupToken:
             store.failed_client("setup token", client)
@@ -191,12 +208,36 @@ class Access:
         shown = {id(v) for v in visible(self.actor, [v for v, _ in due])}
         return [(v, why) for v, why in due if id(v) in shown]
 
+    # --- what this person can use, and what waits for them (worklist.py) ------------------
+
+    def may_use(self, task: str) -> bool:
+        """Whether a front end offers this person a task (one of `worklist.TASKS`)."""
+        return worklist.unavailable(self.actor, task) is None
+
+    def unavailable(self, task: str) -> str | None:
+        """Why this person cannot use a task, in words (None: they can)."""
+        return worklist.unavailable(self.actor, task)
+
+    def awaiting_my_signoff(self) -> list[RecordView]:
+        """Records awaiting the sign-off the local profile needs from this person's role, that
+        they may sign and have not signed."""
+        return worklist.awaiting_signoff(self.actor, self.store.role_rules, self.records())
+
+    def conditions_due(self, within_days: int) -> list[tuple[RecordView, Condition]]:
+        """Conditions this person's role owns, due within the window or overdue, on records in
+        force they may see."""
+        return worklist.conditions_due(self.actor, self.records(), within_days)
+
     def sign(self, ref: str, attestations: Iterable[str], comment: str | None = None) -> RecordView:
         view = self._decides("sign", ref)
+        if comment is not None:
+            comment = check_text(comment, "Sign-off comment", multi_line=True)
         return self.store.sign(view.row.id, self.actor.name, self.actor.role.value, attestations,
                                comment, username=self.actor.username)
 
     def override(self, ref: str, target: str, value: str, reason: str) -> RecordView:
+        """Depart from the engine; the reason is checked (printable words) by the role rules
+        the store applies before it writes (`RoleRules.check_reason`)."""
         view = self._decides("override", ref)
         return self.store.override(view.row.id, target, value, self.actor.name,
                                    self.actor.role.value, reason, username=self.actor.username)
@@ -205,6 +246,108 @@ class Access:
     def reason_words(self) -> int:
         """The words an override's reason needs at least (the local profile's)."""
         return self.store.role_rules.min_reason_words
+
+    # --- what the decision page offers: asked before a form is shown (issue 13) -----------
+    # Each answer comes from the checks `sign`, `override` and `save` make (`_decides`, the
+    # profile's role rules, the store's one-sign-off-each rule), so a front end never offers a
+    # form the service would refuse, and says why instead.
+
+    def may_sign(self, view: RecordView) -> tuple[bool, str]:
+        """Whether this person may sign the record now and it still needs them; if not, why."""
+        if view.superseded_by or view.integrity or retention.erased(view):
+            return False, f"No one signs this record: it is {view.status}."
+        if not view.missing_roles:
+            return False, "Approved: every sign-off this record needs is recorded."
+        refused = self._refusal("sign", view)
+        if refused:
+            return False, refused
+        said = " ".join(self.actor.name.split()).casefold()
+        signed = any(" ".join(s.name.split()).casefold() == said for s in view.signoffs) or any(
+            e.action == "signed" and e.detail.get("username") == self.actor.username
+            for e in self.store.history(view.row.id)[1])
+        if signed:
+            return False, "You have signed this record already: one person signs a record once."
+        if self.actor.role.value not in view.missing_roles:
+            return False, (f"This record needs no sign-off from a {role_words(self.actor.role)}: "
+                           f"still to sign: {roles_words(view.missing_roles)}.")
+        return True, ""
+
+    def may_override(self, view: RecordView) -> tuple[bool, str]:
+        """Whether this person may depart from the engine on this record; if not, why."""
+        if view.superseded_by or view.integrity or retention.erased(view):
+            return False, f"No one overrides this record: it is {view.status}."
+        refused = self._refusal("override", view)
+        return (False, refused) if refused else (True, "")
+
+    def _refusal(self, action: Decision, view: RecordView) -> str:
+        """"" when `_decides` lets this person sign (or override) the record; else why, in words."""
+        try:
+            self._decides(action, view.row.id)
+        except AccessDenied:
+            allowed = sorted(self.store.role_rules.roles(action, view.row.context), key=list(Role).index)
+            kind = "a product decision" if view.row.context == "procurement" else "a patient's record"
+            if self.store.role_rules.may(action, self.actor.role, view.row.context) and \
+                    self.actor.role in CLINICAL:
+                return (f"Only clinical staff on {view.row.ward} may {action} this patient's record, "
+                        "and that is not one of your wards.")
+            return (f"A {role_words(self.actor.role)} does not {action} {kind}: the local profile "
+                    f"asks {roles_words(allowed) or 'no role'} to.")
+        return ""
+
+    def check_override_reason(self, reason: str) -> str:
+        """The reason, as `override` will accept it (the profile's words rule and the store's
+        minimum length), or InputInvalid saying what it lacks: checked before the confirmation."""
+        text = self.store.role_rules.check_reason(reason)
+        if len(text) < MIN_REASON:
+            raise InputInvalid(f"an override needs a reason of at least {MIN_REASON} characters")
+        return text
+
+    def may_save(self, record: DecisionRecord) -> tuple[bool, str]:
+        """Whether this person may save the decision (the check `save` makes); if not, why."""
+        ward = record.subject.ward if record.record_type == "individual_use" else None
+        if self.actor.may(f"save_{record.record_type}", ward):
+            return True, ""
+        if record.record_type == "individual_use" and self.actor.role in CLINICAL:
+            return False, (f"Only clinical staff on {ward or 'the patient’s ward'} save a check for a "
+                           "patient there, and that is not one of your wards.")
+        allowed = sorted(ALLOWED[f"save_{record.record_type}"], key=list(Role).index)
+        kind = "product decisions" if record.record_type == "procurement" else "checks for a patient"
+        return False, (f"A {role_words(self.actor.role)} does not save {kind}: "
+                       f"{roles_words(allowed)} do.")
+
+    def signers_needed(self, context: str) -> list[str]:
+        """The roles the local profile asks to sign a record of this context."""
+        return service.api.signoff_roles(self.pack or service.default_pack())(context)
+
+    def current_record_for(self, record: DecisionRecord) -> RecordView | None:
+        """The current stored record of the same subject, one this person may see and save a new
+        version of: the record a new save of `record` should supersede rather than sit beside.
+        For a patient, the same patient reference and product decision; for a product, the same
+        product and version."""
+        subject = record.subject
+
+        def same(a: str | None, b: str | None) -> bool:
+            return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+        def key(ref: str | None) -> str:
+            return (ref or "").partition("@")[0]
+
+        for view in reversed(self.records(context=record.record_type)):
+            row = view.row
+            if view.superseded_by or view.integrity or retention.erased(view) or \
+                    not self.actor.may(f"save_{row.context}", row.ward):
+                continue
+            if record.record_type == "individual_use":
+                found = bool(subject.patient_reference) and same(
+                    row.patient_reference, subject.patient_reference) and (
+                    key(row.relies_on) == key(record.relies_on) if row.relies_on and record.relies_on
+                    else same(row.product, subject.product))
+            else:
+                found = same(row.product, subject.product) and same(row.product_version,
+                                                                    subject.version)
+            if found:
+                return view
+        return None
 
     def _decides(self, action: Decision, ref: str) -> RecordView:
         """The record, if this person may sign (or override) it: a role the profile names for
@@ -271,6 +414,7 @@ class Access:
                  and not retention.erased(v)]  # an erased record has no decision to bundle
         if not views:
             raise AccessDenied(f"{self.actor.name} has no records they may export here")
+        title = check_text(title, "Bundle title")
         return service.export_bundle(views, title, self.actor.name, self.actor.role.value,
                                      self.store, progress)
 
@@ -281,6 +425,8 @@ class Access:
         """A new account (audited). One that can open patient records waits, inactive, for a
         second administrator's approval where the profile asks for it: the pending grant."""
         by = self._administrator()
+        username, name = new_account(username, name)
+        wards = new_wards(wards)
         if self._needs_approval(role):
             return self.store.add_pending_account(username, name, role, wards, password, self.actor)
         self.store.add_user(username, name, role, wards, password, by=by)
@@ -327,6 +473,7 @@ class Access:
         patients' records) wait for a second administrator's approval where the profile asks
         for it; removing wards applies at once."""
         by = self._administrator()
+        wards = new_wards(wards)
         account = self._account(username)
         added = {w.strip().casefold() for w in wards if w and w.strip()} - \
             {w.casefold() for w in account.wards}
@@ -371,6 +518,8 @@ class Access:
     def refuse_grant(self, grant_id: str, reason: str | None = None) -> Grant:
         """Refuse a pending grant (or withdraw one's own): nothing changes."""
         self._administrator()
+        if reason is not None:
+            reason = check_text(reason, "Reason for refusing", multi_line=True)
         return self.store.refuse_grant(grant_id, self.actor, reason)
 
     def privileged_changes(self) -> list[PrivilegedChange]:
@@ -386,23 +535,30 @@ class Access:
     def link_identity(self, username: str, issuer: str | None, subject: str | None) -> None:
         """Link the account to an identity provider's account (issuer and subject), or unlink
         it (both None)."""
-        self.store.link_identity(username, issuer, subject, self._administrator())
+        by = self._administrator()
+        issuer = None if issuer is None else check_text(issuer, "Issuer")
+        subject = None if subject is None else check_text(subject, "Subject")
+        self.store.link_identity(username, issuer, subject, by)
 
     # --- case studies (the library: no patient's record, open to everyone signed in) ------
 
+    # On the web a case study is assessed today (its dates moved, their intervals kept), so a
+    # review meant to be ahead is ahead; it decides as the file does (tests/test_dates.py).
+
     def case_studies(self, context: str | None = None) -> dict[str, CaseStudy]:
-        return case_library.case_studies(context)
+        return {name: case_library.moved_to_today(study)
+                for name, study in case_library.case_studies(context).items()}
 
     def case_study(self, name: str) -> CaseStudy:
-        return case_library.case_study(name)
+        return case_library.moved_to_today(case_library.case_study(name))
 
     def case_study_story(self, name: str) -> str:
         return case_library.case_study_story(name)
 
     def run_case_study(self, name: str) -> tuple[CaseStudy, DecisionRecord]:
-        """A case study decided exactly as written (its own product facts, as the golden tests
-        and seeding decide it), to compare with what it expects."""
-        study = case_library.case_study(name)
+        """A case study decided as the golden tests decide it (its own product facts), assessed
+        today, to compare with what it expects."""
+        study = self.case_study(name)
         return study, service.assess(study.assessment, self.pack)
 
     # --- drafts ---------------------------------------------------------------------------
@@ -419,6 +575,8 @@ class Access:
             raise AccessDenied(f"{self.actor.name} ({self.actor.role.value}) may not save a "
                                "patient's draft " + (f"on ward {ward!r}" if ward else
                                                      "(clinical staff on the patient's ward only)"))
+        check_text(name or "", "Draft name")
+        check_texts(data, "Draft answer")
         key = self._draft_key(name, context)
         try:
             existing = self.store.draft(key)
@@ -430,8 +588,32 @@ class Access:
         self.store.save_draft(key, context, data, self.actor.username)
 
     def drafts(self, context: str | None = None) -> list[Draft]:
-        """The drafts this person may continue, newest first."""
-        return [self._draft(row) for row in self.store.drafts(context) if self._sees(row)]
+        """The drafts this person may continue, newest first. A patient's draft older than the
+        profile's `patient_draft_hours` is deleted, whoever wrote it: it holds a patient's
+        details, kept no longer than the unfinished work needs."""
+        rows = self.store.drafts(context)
+        expired = [row.name for row in rows if self._expired(row)]
+        self.store.delete_drafts(expired)
+        return [self._draft(row) for row in rows if row.name not in expired and self._sees(row)]
+
+    def discard_draft(self, name: str, context: str) -> None:
+        """Delete one of the drafts this person may continue (e.g. answers saved automatically,
+        when they start again); one they may not see is not found."""
+        self.draft(name, context)
+        self.store.delete_drafts([self._draft_key(name, context)])
+
+    def product_choices(self) -> tuple[list[RecordView], list[tuple[RecordView, list[str]]]]:
+        """The product decisions this person may rely on for a patient: approved, current and
+        covering one of their wards; and every other product decision with why it is not offered."""
+        usable: list[RecordView] = []
+        refused: list[tuple[RecordView, list[str]]] = []
+        for view in self.records(context="procurement"):
+            reasons = service.product_unusable(view)
+            if not wards_covered(view, self.actor.wards):
+                reasons.append("it does not cover " + ("your wards" if self.actor.wards else
+                                                       "any ward of yours (you have none)"))
+            (refused.append((view, reasons)) if reasons else usable.append(view))
+        return usable, refused
 
     def draft(self, name: str, context: str) -> Draft:
         """One draft by the name its author gave it; one they may not see is not found."""
@@ -439,7 +621,7 @@ class Access:
             row = self.store.draft(self._draft_key(name, context))
         except RecordNotFound:
             row = None
-        if row is None or row.context != context or not self._sees(row):
+        if row is None or row.context != context or not self._sees(row) or self._expired(row):
             raise RecordNotFound(f"no draft called {name.strip()!r}")
         return self._draft(row)
 
@@ -458,6 +640,18 @@ class Access:
         return (row.context == "individual_use" and row.saved_by == self.actor.username
                 and row.name.startswith(f"{self.actor.username}:")
                 and self._may_draft_for(_draft_ward(row.data)))
+
+    def _expired(self, row: Any) -> bool:
+        if row.context != "individual_use":
+            return False  # a product draft is the panel's shared work: it does not expire
+        hours = (self.pack or service.default_pack()).profile.patient_draft_hours
+        try:
+            saved = dt.datetime.fromisoformat(str(row.saved_at).replace("Z", "+00:00"))
+        except ValueError:
+            return True  # no time it was saved: treated as expired, never kept for ever
+        if saved.tzinfo is None:
+            saved = saved.replace(tzinfo=dt.UTC)
+        return dt.datetime.now(dt.UTC) - saved > dt.timedelta(hours=hours)
 
     def _draft(self, row: Any) -> Draft:
         name = row.name.removeprefix(f"{self.actor.username}:") if row.context == "individual_use" \

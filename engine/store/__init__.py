@@ -27,7 +27,7 @@ class Store(Retention, Governance, Reviews, Grants, Users, Drafts):
 
     def verify(self, *args: Any, **kwargs: Any) -> Verification:
         """The audit check, and every column that access control, reviews and listings read
-        (records and accounts) against what the chain sealed (column_checks.py)."""
+        (records, accounts and tokens) against what the chain sealed (column_checks.py)."""
         result = super().verify(*args, **kwargs)
         with self.db.read() as session:
             result.problems.extend(column_checks.problems(session))

@@ -40,6 +40,7 @@ from engine.errors import AuditChainBroken, AuditKeyMissing, DTPAError
 from engine.hashing import LEGACY, RFC8785, canonical, sha256_bytes, sha256_of
 from engine.models.people import known_role
 from engine.models.record import DecisionRecord, seal
+from engine.settings import settings
 from engine.store import checkpoints, keys
 from engine.store.checkpoints import Checkpoint, Mark
 from engine.store.keys import KEYED, AuditKey, KeyRing
@@ -63,7 +64,9 @@ ACTIONS = ("created", "superseded", "signed", "overridden", "exported", "reevalu
            # exports (issue 12 item 6): the PDF signing certificate made by the first signed export
            "signing_certificate_created",
            # re-evaluation runs (issue 12 item 7): an interrupted run is visible and resumed
-           "reevaluation_started", "reevaluation_finished", "reevaluation_interrupted")
+           "reevaluation_started", "reevaluation_finished", "reevaluation_interrupted",
+           # tokens: issuing and revoking one, so a token row added or changed in SQL is named
+           "token_issued", "token_revoked")
 
 
 def utc_now() -> str:
@@ -118,6 +121,13 @@ def append(session: Session, actor: str, role: str, action: str, record_id: str 
     if checkpoint or checkpoints.due(seq):
         _checkpoint_on_commit(session, row)
     return row
+
+
+def seal_for_next(session: Session, value: str, actor: str) -> str:
+    """A secret's stored form sealed with the key the next event is made with (keys.seal), for
+    that event to carry: a password hash, a token's digest."""
+    last = session.execute(select(EventRow).order_by(EventRow.seq.desc()).limit(1)).scalar_one_or_none()
+    return keys.seal(key_for_next(session, last, actor), value)
 
 
 def key_for_next(session: Session, last: EventRow | None, actor: str) -> AuditKey:
@@ -177,8 +187,10 @@ def _write_pending(session: Session) -> None:
         ring = keys.load()
         if ring is not None:
             checkpoints.write(ring, *pending)
-    except (OSError, DTPAError) as exc:  # the events are stored; the next checkpoint covers them
-        log.warning("could not write the audit checkpoint of event %s: %s", pending[0], exc)
+    except (OSError, DTPAError) as exc:
+        # The events are stored and nobody's save fails for this; `audit verify` warns that a
+        # due checkpoint is missing until one covers them (_missed_checkpoint).
+        log.warning("audit checkpoint of event %s not written: %s", pending[0], exc)
 
 
 def seal_signoff(row: SignoffRow) -> None:
@@ -211,6 +223,8 @@ class Verification:
     records: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was checked against what (not failures)
+    # Not tampering, but the DPO must see it: a checkpoint that was due and is not there.
+    warnings: list[str] = field(default_factory=list)
     checkpoint: Checkpoint | None = None  # the latest valid signed checkpoint, if any
     since: int | None = None  # incremental: the checkpointed event the check started from
 
@@ -336,6 +350,11 @@ def _event_state(e: EventRow, ring: KeyRing | None) -> str:
     return "ok" if in_force is not None and in_force.id == key.id else "wrong key"
 
 
+def intact(e: EventRow, ring: KeyRing | None) -> bool:
+    """One event made with the audit key in force for it and unchanged since (no chain walk)."""
+    return _event_state(e, ring) == "ok"
+
+
 def _ranges(seqs: list[int]) -> str:
     out: list[str] = []
     start = prev = seqs[0]
@@ -401,6 +420,7 @@ def _describe_anchor(result: Verification, ring: KeyRing | None, head: EventRow 
                             "an audit key: they are checked as they were hashed, and by the "
                             "checkpoint signed when the key was adopted")
     cp = result.checkpoint
+    _missed_checkpoint(result, ring, head)
     if cp is None:
         result.notes.append(f"no signed checkpoint in {checkpoints.folder()}: deleting the newest "
                             "events or emptying the store could not be told from a new store")
@@ -411,6 +431,26 @@ def _describe_anchor(result: Verification, ring: KeyRing | None, head: EventRow 
         result.notes.append(f"events {cp.events + 1}-{head.seq} were written after the latest "
                             "checkpoint: deleting them would be noticed only by the next one "
                             "(`dtpa audit checkpoint`)")
+
+
+def _missed_checkpoint(result: Verification, ring: KeyRing, head: EventRow | None) -> None:
+    """A checkpoint due after an event (checkpoints.due) that is not there: writing it failed
+    after the event was stored (only logged then, so that nobody's save failed), or it was
+    removed. Either way the newest events are not anchored, and the DPO is told."""
+    if head is None:
+        return
+    every = settings().checkpoint_every
+    due = max(head.seq // every * every if every > 0 else 0, ring.keyed_from)
+    covered = result.checkpoint.events if result.checkpoint is not None else 0
+    if due > head.seq or covered >= due:
+        return
+    where = checkpoints.folder()
+    behind = (f"the latest signed checkpoint covers event {covered}, {head.seq - covered} event(s) "
+              f"behind the chain head ({head.seq})" if covered else
+              f"there is no signed checkpoint of the chain's {head.seq} event(s)")
+    result.warnings.append(f"{behind}, though one was due after event {due}: it could not be "
+                           f"written to {where} (is it writable?) or was removed; fix the folder "
+                           "and run `dtpa audit checkpoint`")
 
 
 def _records(session: Session, start: int | None, created: dict[str | None, EventRow]) -> list[RecordRow]:
@@ -433,11 +473,19 @@ def _records(session: Session, start: int | None, created: dict[str | None, Even
 
 def _kept(session: Session, table: type[SignoffRow] | type[OverrideRow], events: Sequence[EventRow],
           action: str, id_key: str, start: int | None) -> Sequence[Any]:
-    """Every sign-off (override); incrementally, those whose events are since the checkpoint."""
+    """Every sign-off (override); incrementally, those whose events are since the checkpoint and
+    any the chain never recorded (a row inserted in SQL after the checkpoint has no event)."""
     if start is None:
         return session.execute(select(table)).scalars().all()
-    ids = [e.detail.get(id_key) for e in events if e.action == action]
-    return session.execute(select(table).where(table.id.in_(ids))).scalars().all() if ids else []
+    ids = {e.detail.get(id_key) for e in events if e.action == action}
+    named = {(d or {}).get(id_key) for d in session.execute(
+        select(EventRow.detail).where(EventRow.action == action)).scalars()}
+    ids |= set(session.execute(select(table.id)).scalars()) - named
+    wanted = sorted(i for i in ids if isinstance(i, int))
+    rows: list[Any] = []
+    for i in range(0, len(wanted), 500):
+        rows += session.execute(select(table).where(table.id.in_(wanted[i:i + 500]))).scalars()
+    return rows
 
 
 def _kept_problems(rows: Sequence[SignoffRow] | Sequence[OverrideRow], events: Sequence[EventRow],

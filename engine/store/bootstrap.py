@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from engine.errors import AccessDenied, StoreConflict
 from engine.store import Store, audit, guard
 from engine.store.tables import SetupTokenRow, UserRow
-from engine.store.users import new_user_row
+from engine.store.users import new_user_row, sealed_password
 
 ROLE = "administrator"
 SETUP_MINUTES = 60
@@ -91,4 +91,5 @@ def add_first_administrator(store: Store, username: str, name: str, password: st
         session.add(row)
         session.flush()
         audit.append(session, name.strip(), ROLE, "account_added", None,
-                     {**detail, "username": username, "role": ROLE, "bootstrap": True})
+                     {**detail, "username": username, "role": ROLE, "bootstrap": True,
+                      **sealed_password(session, row, name.strip())})

@@ -27,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine.errors import InputInvalid
+from engine.errors import CheckpointNotWritten, InputInvalid
 from engine.hashing import canonical
 from engine.settings import settings
 from engine.store import keys
@@ -100,11 +100,15 @@ def write(ring: KeyRing, events: int, head: str, head_key_id: str | None, first:
     unsigned = Checkpoint(events, head, head_key_id, first, at, signer.fingerprint, "")
     signature = base64.b64encode(signer.sign(unsigned.signed_bytes())).decode("ascii")
     where = folder()
-    if not where.exists():
-        where.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = where / f"checkpoint-{events:012d}-{_stamp(at)}.json"
     cp = Checkpoint(events, head, head_key_id, first, at, signer.fingerprint, signature, path)
-    keys.write_atomic(path, cp.document(), 0o644)  # public: nothing secret in it
+    try:
+        if not where.exists():
+            where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keys.write_atomic(path, cp.document(), 0o644)  # public: nothing secret in it
+    except OSError as exc:
+        raise CheckpointNotWritten(f"could not write the audit checkpoint of event {events} to "
+                                   f"{where}: {exc.strerror or exc}") from None
     return cp
 
 

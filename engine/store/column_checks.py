@@ -4,8 +4,9 @@ A record row's columns (context, ward, review date, relies_on, product version, 
 reference ...) are copies of what its sealed record says (`record_json`, the bytes its hash
 covers, whose hash its "created" audit event recorded); who saved it and which version it is are
 what that event says. An account's role, wards, active flag and linked identity are what its
-latest account event says. A column changed in SQL therefore disagrees with something the chain
-holds, and is named here.
+latest account event says, and its password hash is the one its latest password event sealed. A
+token's owner, scopes, expiry and digest are what its `token_issued` event says. A column changed
+in SQL therefore disagrees with something the chain holds, and is named here.
 
 Two uses:
 - reading (records.py): `sealed_row` is a detached copy of a row whose columns are the sealed
@@ -13,7 +14,8 @@ Two uses:
   copy, so a changed column neither opens a patient's record to another ward nor hides an
   overdue review; a record whose columns or bytes disagree is refused when opened, and shown to
   governance only (flagged) in listings. An account whose row disagrees with its trail cannot
-  act (`account_problems`).
+  act (`account_problems`), nor can a token whose row disagrees with its issuing event
+  (`token_problems`, tokens.resolve).
 - verifying (`Store.verify`): `problems` names every disagreeing column, and
   `privileged_changes` lists every change to an account for the DPO.
 
@@ -34,7 +36,8 @@ from sqlalchemy.orm import Session
 from engine.hashing import LEGACY, sha256_bytes
 from engine.models.people import PATIENT_ACCESS
 from engine.models.record import DecisionRecord, seal
-from engine.store.tables import EventRow, RecordRow, UserRow
+from engine.store import keys
+from engine.store.tables import EventRow, RecordRow, TokenRow, UserRow
 
 KEY_PREFIX = {"procurement": "PRO", "individual_use": "IND"}  # as records.PREFIX
 PRIVATE = {"ward", "patient_reference", "title"}  # values never printed
@@ -46,6 +49,7 @@ SEALED = ("context", "title", "product", "product_version", "patient_reference",
 CHECKED_ELSEWHERE = {"outcome", "input_hash"}
 CREATED = ("created_by", "created_role", "key", "version")
 ACCOUNT = "account_"  # every account event's action starts so (users.py, grants.py)
+PASSWORD = "password_digest"  # an account_added or account_password_reset event's sealed hash
 
 
 def _plain(value: Any) -> Any:
@@ -179,6 +183,10 @@ class AccountState:
     active: bool
     identity: tuple[str | None, str | None] = (None, None)
     seq: int = 0  # the latest event that changed it
+    # Its password hash sealed by the latest event that set it (keys.seal), and that event; None
+    # when the password was last set before DTPA sealed passwords (it cannot be checked).
+    password: str | None = None
+    password_seq: int = 0
 
 
 def account_events(session: Session) -> list[EventRow]:
@@ -199,6 +207,8 @@ def _apply(states: dict[str, AccountState], e: EventRow) -> None:
     state = states.get(name)
     if state is None:
         return  # a change to an account never added: its row, if any, is named
+    if e.action in ("account_added", "account_password_reset"):
+        state.password, state.password_seq = d.get(PASSWORD), e.seq
     if e.action == "account_added":
         pass
     elif e.action == "account_role_changed":
@@ -217,7 +227,7 @@ def _apply(states: dict[str, AccountState], e: EventRow) -> None:
         state.wards = list(d.get("wards", state.wards))
         state.active = bool(d.get("active", state.active))
     else:
-        return  # a password reset, a grant asked or refused: nothing the row holds changes
+        return  # a password reset (above), a grant asked or refused: no role, wards or flag changes
     state.seq = e.seq
 
 
@@ -233,7 +243,8 @@ def _first_account_event(events: Sequence[EventRow]) -> str | None:
     return next((e.at for e in events if e.action == "account_added"), None)
 
 
-def user_problems(user: UserRow, state: AccountState | None, audited_since: str | None) -> list[str]:
+def user_problems(user: UserRow, state: AccountState | None, audited_since: str | None,
+                  ring: keys.KeyRing | None) -> list[str]:
     """How an account's row disagrees with its trail. An account with no event at all is named
     when DTPA already audited new accounts when it was made (`audited_since`); an older one was
     made before accounts were audited, and is named only by `audit verify`."""
@@ -257,20 +268,26 @@ def user_problems(user: UserRow, state: AccountState | None, audited_since: str 
     if identity != state.identity:
         out.append(f"{who}: its linked identity-provider account differs from its account events: "
                    "changed outside DTPA")
+    if state.password is not None and not keys.sealed_matches(ring, state.password, user.password_hash):
+        out.append(f"{who}: its password hash differs from the one its latest password event "
+                   f"sealed (audit event {state.password_seq}): changed outside DTPA, so someone "
+                   "may sign in with a password of their choosing")
     return out
 
 
 def account_problems(session: Session, user: UserRow) -> list[str]:
     """For reading: how one account disagrees with its trail (empty when it agrees)."""
     events = account_events(session)
-    return user_problems(user, account_states(events).get(user.username),
-                         _first_account_event(events))
+    state = account_states(events).get(user.username)
+    ring = keys.load() if state is not None and state.password is not None else None
+    return user_problems(user, state, _first_account_event(events), ring)
 
 
 def account_column_problems(session: Session) -> list[str]:
     """For `audit verify`: every account whose row disagrees with its trail, every account with
     no event (however old), and every account the trail has that the table lost."""
     states = account_states(account_events(session))
+    ring = keys.load()
     out = []
     users = list(session.execute(select(UserRow).order_by(UserRow.username)).scalars())
     for user in users:
@@ -279,16 +296,113 @@ def account_column_problems(session: Session) -> list[str]:
             out.append(f"account {user.username} ({user.role}) has no account event: added "
                        "outside DTPA (or before DTPA audited accounts)")
         else:
-            out += user_problems(user, state, None)
+            out += user_problems(user, state, None, ring)
     for name in sorted(states):
         out.append(f"account {name} is missing (deleted outside DTPA), though the audit chain "
                    f"recorded it (audit event {states[name].seq})")
     return out
 
 
+# --- tokens -----------------------------------------------------------------------------------
+
+ISSUED, REVOKED = "token_issued", "token_revoked"  # tokens.py
+ENDS_TOKENS = ("account_deactivated", "account_password_reset")  # revoke the account's tokens
+
+
+@dataclass
+class TokenState:
+    """A token as its audit events say it is."""
+
+    id: str
+    username: str
+    scopes: list[str]
+    expires_at: str
+    digest: str  # its token_hash, sealed (keys.seal): never the token itself
+    seq: int  # the event that issued it
+    revoked: bool = False
+
+
+def issued_state(event: EventRow | None, token_id: str | None = None) -> TokenState | None:
+    """The token a `token_issued` event issued (None for any other event, or another token's)."""
+    if event is None or event.action != ISSUED:
+        return None
+    d = event.detail or {}
+    if not isinstance(d.get("token_id"), str) or token_id not in (None, d["token_id"]):
+        return None
+    return TokenState(d["token_id"], str(d.get("username")), list(d.get("scopes") or []),
+                      str(d.get("expires_at")), str(d.get("token_digest")), event.seq)
+
+
+def token_states(session: Session) -> dict[str, TokenState]:
+    """Every token the chain issued, revoked when a `token_revoked` event names it or its
+    account was deactivated or had its password reset after it was issued (users.py)."""
+    states: dict[str, TokenState] = {}
+    owned: dict[str, list[TokenState]] = {}
+    for e in session.execute(select(EventRow).where(EventRow.action.in_((ISSUED, REVOKED, *ENDS_TOKENS)))
+                             .order_by(EventRow.seq)).scalars():
+        d = e.detail or {}
+        state = issued_state(e)
+        if state is not None:
+            states[state.id] = state
+            owned.setdefault(state.username, []).append(state)
+        elif e.action == REVOKED and d.get("token_id") in states:
+            states[d["token_id"]].revoked = True
+        elif e.action in ENDS_TOKENS:
+            for token in owned.get(str(d.get("username")), []):
+                token.revoked = True
+    return states
+
+
+def token_problems(row: TokenRow, state: TokenState | None, ring: keys.KeyRing | None) -> list[str]:
+    """How a token row disagrees with its `token_issued` event (its revocation aside)."""
+    who = f"token {row.id} of {row.username}"
+    if state is None:
+        return [f"{who} has no 'token_issued' event in the audit chain: it was added outside DTPA"]
+    said = f"its 'token_issued' event (audit event {state.seq})"
+    out = []
+    if row.username != state.username:
+        out.append(f"{who}: its owner differs from {said}, which issued it to {state.username}: "
+                   "changed outside DTPA")
+    if sorted(row.scopes or []) != sorted(state.scopes):
+        out.append(f"{who}: its scopes ({', '.join(row.scopes or [])}) differ from {said} "
+                   f"({', '.join(state.scopes)}): changed outside DTPA")
+    if row.expires_at != state.expires_at:
+        out.append(f"{who}: its expiry ({row.expires_at}) differs from {said} "
+                   f"({state.expires_at}): changed outside DTPA")
+    if not keys.sealed_matches(ring, state.digest, row.token_hash):
+        out.append(f"{who}: its token digest differs from the one {said} sealed: the token was "
+                   "replaced outside DTPA")
+    if row.issued_seq != state.seq:
+        out.append(f"{who}: its issued_seq column ({row.issued_seq}) differs from {said}: "
+                   "changed outside DTPA")
+    return out
+
+
+def token_column_problems(session: Session) -> list[str]:
+    """For `audit verify`: every token row with no issuing event or that disagrees with its
+    events (revoked or not included), and every token the chain issued that the table lost."""
+    states = token_states(session)
+    ring = keys.load()
+    out = []
+    for row in session.execute(select(TokenRow).order_by(TokenRow.created_at, TokenRow.id)).scalars():
+        state = states.pop(row.id, None)
+        out += token_problems(row, state, ring)
+        if state is not None and state.revoked and not row.revoked_at:
+            out.append(f"token {row.id} of {row.username}: it was revoked (audit chain), but its "
+                       "row is not: revived outside DTPA")
+        elif state is not None and not state.revoked and row.revoked_at:
+            out.append(f"token {row.id} of {row.username}: its row is revoked, but the audit "
+                       "chain recorded no revocation: changed outside DTPA")
+    for token_id, state in sorted(states.items()):
+        out.append(f"token {token_id} of {state.username} is missing (deleted outside DTPA), "
+                   f"though the audit chain recorded it (audit event {state.seq})")
+    return out
+
+
 def problems(session: Session) -> list[str]:
     """Every column access control, reviews and listings read that disagrees with the chain."""
-    return record_column_problems(session) + account_column_problems(session)
+    return record_column_problems(session) + account_column_problems(session) + \
+        token_column_problems(session)
 
 
 # --- the privileged-changes report ------------------------------------------------------------

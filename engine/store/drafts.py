@@ -1,11 +1,12 @@
 """Drafts: unfinished assessments saved from the web form. A draft is not a decision: it has no
-versions and no audit events, and saving one under the same name replaces it."""
+versions and no audit events, and saving one under the same name replaces it. A draft is
+deleted when its author discards it or, for a patient's, when it expires (the service decides)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine.errors import InputInvalid, RecordNotFound
 from engine.store import audit
@@ -37,3 +38,9 @@ class Drafts:
             if row is None:
                 raise RecordNotFound(f"no draft called {name!r}")
             return row
+
+    def delete_drafts(self, names: list[str]) -> None:
+        if not names:
+            return
+        with self.db.write() as session:
+            session.execute(delete(DraftRow).where(DraftRow.name.in_(names)))

@@ -25,7 +25,7 @@ from engine.models.people import Actor
 from engine.models.vocab import Role
 from engine.store import audit
 from engine.store.tables import EventRow, UserRow
-from engine.store.users import Users, new_user_row
+from engine.store.users import Users, new_user_row, sealed_password
 
 ASKED, APPROVED, REFUSED = "account_grant_requested", "account_grant_approved", "account_grant_refused"
 KINDS = ("new account", "role", "wards", "reactivation")
@@ -90,7 +90,7 @@ class Grants(Users):
             grant_id = uuid.uuid4().hex[:8]
             audit.append(session, *_by(by), "account_added", None,
                          {"username": username, "role": role, "wards": wards, "active": False,
-                          "grant": grant_id})
+                          "grant": grant_id, **sealed_password(session, row, by.name)})
             return self._ask(session, grant_id, username, "new account", by, _holds(row),
                              role=role, wards=wards)
 

@@ -364,5 +364,25 @@ def rotate(from_seq: int, by: str, signing: bool = False, base: Path | None = No
     return ring
 
 
+# --- secrets the chain vouches for without holding them -------------------------------------------
+
+def seal(key: AuditKey, value: str) -> str:
+    """`<key id>:<HMAC-SHA256 of value>`: what an audit event keeps of a secret's stored form (a
+    password hash, a token's digest), so that a column swapped in SQL is named while the chain,
+    and anything exported from it, holds nothing that helps to guess the secret."""
+    return f"{key.id}:{key.mac(value.encode('utf-8'))}"
+
+
+def sealed_matches(ring: KeyRing | None, sealed: str, value: str) -> bool:
+    """Does `value` still have the seal an event recorded (made with any key of the ring)? The
+    caller loads the ring once (reading the settings for its folder is the slow part)."""
+    if ring is None:
+        raise AuditKeyMissing(f"there is no audit key in {ring_folder()}: the sealed password and "
+                              "token digests cannot be checked")
+    kid, _, mac = sealed.partition(":")
+    key = ring.get(kid)
+    return key is not None and hmac.compare_digest(key.mac(value.encode("utf-8")), mac)
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")

@@ -167,6 +167,9 @@ class TokenRow(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str] = mapped_column(String(32))
     revoked_at: Mapped[str | None] = mapped_column(String(32))
+    # The `token_issued` audit event (migration 0009): resolving a token reads that one event
+    # to check the row against it, without searching the chain.
+    issued_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class SignInGuardRow(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import AccessDenied, InputInvalid, NotSignedIn, RecordNotFound, StoreConflict
 from engine.models.people import Actor, known_role, require_name
-from engine.store import audit, guard
+from engine.store import audit, column_checks, guard
 from engine.store.db import Database
 from engine.store.passwords import DUMMY_HASH, hash_password, password_matches
 from engine.store.tables import TokenRow, UserRow
@@ -53,6 +53,13 @@ def new_user_row(username: str, name: str, role: str, wards: list[str], password
                    created_at=audit.utc_now())
 
 
+def sealed_password(session: Session, user: UserRow, actor: str) -> dict[str, str]:
+    """What an event that sets a password carries of it: the stored hash sealed with the audit
+    key, so a hash swapped in SQL for one of a password someone knows is named (column_checks)
+    and cannot sign in."""
+    return {column_checks.PASSWORD: audit.seal_for_next(session, user.password_hash, actor)}
+
+
 def _label(username: str) -> str:
     """What the audit chain says about a name nobody has: never the text itself (a password
     typed into the name field must not be kept), only a short digest of it."""
@@ -73,7 +80,8 @@ class Users:
             session.add(row)
             if by is not None:
                 audit.append(session, by[0], by[1], "account_added", None,
-                             {"username": username, "role": role, "wards": wards})
+                             {"username": username, "role": role, "wards": wards,
+                              **sealed_password(session, row, by[0])})
 
     def users(self) -> list[UserRow]:
         with self.db.read() as session:
@@ -94,6 +102,8 @@ class Users:
             user = session.get(UserRow, username) if attempt.locked_until is None else None
         if attempt.locked_until is not None:
             raise SignInRefused(guard.locked_message(attempt.locked_until))
+        # No rehash on sign-in: a new hash in the row would need a password event of its own
+        # (column_checks checks the row's hash against the latest one).
         right = password_matches(user.password_hash if user is not None else DUMMY_HASH,
                                  password or "")
         if right and user is not None and user.active:
@@ -259,7 +269,8 @@ class Users:
             tokens = self._end_sessions(session, user)
             guard.clear(session, username)
             audit.append(session, by[0], by[1], "account_password_reset", None,
-                         {"username": username, "tokens_revoked": tokens})
+                         {"username": username, "tokens_revoked": tokens,
+                          **sealed_password(session, user, by[0])})
 
     def link_identity(self, username: str, issuer: str | None, subject: str | None,
                       by: tuple[str, str]) -> None:

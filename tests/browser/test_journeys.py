@@ -164,7 +164,9 @@ def test_every_page_passes_axe_core(app_server, page):
     wait_for_app(page)
     page.get_by_role("button", name="Use this decision").click()
     wait_for_app(page)
-    for title in PAGES:
+    # A DPO's menu has no patient page (navigation by role); tests/browser/test_navigation.py
+    # checks that page as a clinician.
+    for title in [t for t in PAGES if t != "Check use for a patient"]:
         go(page, title)
         slug = title.lower().replace(" ", "-")
         screenshot(page, f"page-{slug}")

@@ -5,8 +5,8 @@ it. Every change is an audit event naming the administrator."""
 import streamlit as st
 
 from engine.errors import DTPAError
-from ui.auth import ROLE_CHOICES, current
-from ui.common import pretty
+from engine.service.display import role_words
+from ui.auth import ROLE_CHOICES, current, plain
 
 who = current()
 st.title("Accounts")
@@ -14,7 +14,7 @@ done = st.session_state.pop("adm_done", None)
 if done:
     st.success(done)
 users = who.users()
-st.dataframe([{"Username": u.username, "Name": u.name, "Role": pretty(u.role),
+st.dataframe([{"Username": u.username, "Name": u.name, "Role": role_words(u.role),
                "Wards": ", ".join(u.wards), "Active": u.active,
                "Organisation sign-in": "linked" if u.oidc_subject else ""} for u in users],
              hide_index=True, width="stretch")
@@ -41,7 +41,7 @@ with st.form("add_user"):
     st.markdown("**Add an account**")
     username = st.text_input("Username", key="new_user")
     name = st.text_input("Full name", key="new_name")
-    role = st.selectbox("Role", ROLE_CHOICES, format_func=pretty, key="new_role")
+    role = st.selectbox("Role", ROLE_CHOICES, format_func=role_words, key="new_role")
     wards = st.text_input("Wards (clinical staff; separate with commas)", key="new_wards")
     password = st.text_input("Initial password (at least 12 characters, hard to guess)",
                              type="password", key="new_password", autocomplete="new-password")
@@ -59,7 +59,7 @@ if grants:  # a second administrator's approval of access to patient records
     st.caption("Access to patients' records that another administrator asked for. You may approve "
                "it only if you did not ask for it and it is not your own account.")
     for grant in grants:
-        st.write(f"- {grant}")
+        st.text(f"- {grant}")  # names and wards: never markdown
         approve, refuse = st.columns(2)
         try:
             if approve.button("Approve", key=f"grant_ok_{grant.id}"):
@@ -80,13 +80,13 @@ chosen = next((u for u in users if u.username == chosen_name), None)
 if chosen is not None:
     try:
         if chosen.active:
-            st.write(f"**{chosen.name}** ({pretty(chosen.role)}) is active.")
+            st.write(f"**{plain(chosen.name)}** ({role_words(chosen.role)}) is active.")
             if st.button("Deactivate", key="adm_deactivate"):
                 who.deactivate(chosen.username)
                 _changed(f"{chosen.username} deactivated: their sessions ended and their tokens "
                          "were revoked.")
         else:
-            st.write(f"**{chosen.name}** ({pretty(chosen.role)}) is deactivated.")
+            st.write(f"**{plain(chosen.name)}** ({role_words(chosen.role)}) is deactivated.")
             if st.button("Reactivate", key="adm_reactivate"):
                 who.reactivate(chosen.username)
                 _changed(_unless_pending(chosen.username,
@@ -95,14 +95,14 @@ if chosen is not None:
         st.error(exc.message)
 
     with st.form("adm_role_form"):
-        new_role = st.selectbox("Role", ROLE_CHOICES, format_func=pretty, key="adm_role",
+        new_role = st.selectbox("Role", ROLE_CHOICES, format_func=role_words, key="adm_role",
                                 index=ROLE_CHOICES.index(chosen.role)
                                 if chosen.role in ROLE_CHOICES else 0)
         if st.form_submit_button("Change role"):
             try:
                 old = who.change_role(chosen.username, new_role)
                 _changed(_unless_pending(chosen.username, f"{chosen.username}: role changed from "
-                                                          f"{pretty(old)} to {pretty(new_role)}."))
+                                                          f"{role_words(old)} to {role_words(new_role)}."))
             except DTPAError as exc:
                 st.error(exc.message)
 

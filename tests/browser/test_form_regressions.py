@@ -1,0 +1,155 @@
+"""The form's regressions of issue 13, as a person meets them in Chromium: answers lost when
+leaving the page (and an old decision left saveable), text lost after a failed Evaluate, and a
+ward typed that is not the person's. Every element is found by its visible label."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import service
+from engine.store import Database, Store
+from tests.browser.conftest import check_accessibility, screenshot, wait_for_app
+from tests.browser.test_journeys import go, load_case, open_app
+from tests.conftest import ALL_ATTESTATIONS
+
+pytestmark = pytest.mark.browser
+
+
+def step(page, title: str) -> None:
+    """Open a step of the form from its step list."""
+    page.get_by_role("radio", name=re.compile(re.escape(title))).first.check(force=True)
+    wait_for_app(page)
+
+
+def box(page, label: str):
+    """The text box whose label starts with `label` (its help button bears the label too)."""
+    return page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
+
+
+def type_into(page, label: str, text: str) -> None:
+    """Type an answer and leave the box (Tab), as a person does; Streamlit keeps it then."""
+    field = box(page, label)
+    field.fill(text)
+    field.press("Tab")
+    wait_for_app(page)
+
+
+def test_leaving_the_form_and_coming_back_keeps_the_answers_and_an_old_decision_goes(app_server, page):
+    open_app(page, app_server)
+    go(page, "Assess a product")
+    load_case(page, "Start from", "Case study: vbm-individual-decision",
+              "Start from a case study or a saved draft")
+    page.get_by_role("button", name="Evaluate").click()
+    page.get_by_text("Supported with conditions").first.wait_for()
+    wait_for_app(page)
+    progress = page.get_by_text(re.compile(r"\d+ of \d+ questions the rules need are answered"))
+    before = progress.inner_text()
+    go(page, "Decision")
+    page.get_by_role("button", name="Save this decision").wait_for()
+    go(page, "Assess a product")
+    assert progress.inner_text() == before and not before.startswith("0 of")
+    assert page.get_by_text("Field required").count() == 0
+    page.get_by_text("Supported with conditions").first.wait_for()  # the same answers: still shown
+    step(page, "The product")
+    assert box(page, "Product name").input_value() == "Contactless bedroom monitor"
+    type_into(page, "Who supplies it", "Another Vendor Ltd")  # the answers change ...
+    go(page, "Decision")  # ... so the decision made from the old ones is gone, not saveable
+    page.get_by_text(re.compile("answers changed after the last evaluation")).first.wait_for()
+    assert page.get_by_role("button", name="Save this decision").count() == 0
+    go(page, "Assess a product")
+    step(page, "Check your answers")
+    page.get_by_text("Evaluate again").wait_for()
+    screenshot(page, "form-answers-kept")
+
+
+def test_text_typed_after_a_failed_evaluate_is_kept(app_server, page):
+    open_app(page, app_server)
+    go(page, "Assess a product")
+    page.get_by_text("Save as a named draft, or start again").click()
+    page.get_by_role("button", name="Start again with a blank form").click()
+    wait_for_app(page)
+    for attempt in range(1, 4):  # it was lost 5 times in 5
+        step(page, "About this assessment")
+        type_into(page, "A short title for this assessment", f"Night monitor, try {attempt}")
+        step(page, "The product")
+        type_into(page, "Who supplies it", f"Vendor {attempt} Ltd")
+        step(page, "Check your answers")
+        page.get_by_role("button", name="Evaluate").click()
+        wait_for_app(page)
+        summary = page.get_by_text(re.compile("problems? to correct before a decision can be made"))
+        summary.wait_for()
+        problems = page.get_by_role("button", name=re.compile("^Product name: "))
+        problems.first.wait_for()
+        wait_for_app(page)
+        assert problems.count() == 1, page.get_by_role("button").all_inner_texts()  # plain words
+        assert page.get_by_text("technology.name").count() == 0
+        step(page, "The product")
+        assert box(page, "Who supplies it").input_value() == f"Vendor {attempt} Ltd"
+        type_into(page, "Product name", f"Monitor {attempt}")
+        step(page, "About this assessment")
+        assert box(page, "A short title for this assessment").input_value() == \
+            f"Night monitor, try {attempt}"
+        step(page, "The product")
+        assert box(page, "Product name").input_value() == f"Monitor {attempt}"
+        assert box(page, "Who supplies it").input_value() == f"Vendor {attempt} Ltd"
+        type_into(page, "Product name", "")  # the next try fails again
+    # the step holding a problem is marked, and the summary's link opens it
+    step(page, "Check your answers")
+    page.get_by_role("button", name="Evaluate").click()
+    wait_for_app(page)
+    check_accessibility(page, "form-error-summary")
+    page.get_by_role("button", name=re.compile("^Product name: ")).click()
+    wait_for_app(page)
+    box(page, "Product name").wait_for()
+    screenshot(page, "form-after-failed-evaluate")
+
+
+def test_a_wrong_ward_cannot_be_chosen(app_server, page, monkeypatch):
+    server_db = Path(app_server.db_url.split("///", 1)[1])
+    monkeypatch.setenv("DTPA_KEY_DIR", str(server_db.parent / "keys"))  # the server's audit key
+    store = Store(Database(app_server.db_url),
+                  required_roles=service.api.signoff_roles(service.default_pack()))
+    today = dt.date.today()
+    data = service.load_assessment(service.CASE_STUDIES / "vbm-individual-decision.yaml").model_dump(
+        mode="json", exclude_none=True)
+    later = (today + dt.timedelta(days=300)).isoformat()
+    data["assessed_on"] = today.isoformat()
+    data["data_protection"]["dpia_review_due"] = data["policy"]["policy_review_due"] = later
+    data["assurance"].update(cyber_essentials_expires=later, ico_registration_expires=later,
+                             penetration_test_date=today.isoformat())
+    data["service"]["wards"] = ["Willow Ward", "Heron Ward"]
+    data["technology"]["name"] = "Two-ward monitor"
+    product = service.save_assessment(service.validate_assessment(data), "Panel Chair",
+                                      "panel_chair", store)
+    for role in service.default_pack().profile.required_signoff_roles["procurement"]:
+        store.sign(product.row.id, f"Signer {role}", role, ALL_ATTESTATIONS)
+
+    open_app(page, app_server, "kim.lee")  # a clinician on Willow Ward only
+    go(page, "Check use for a patient")
+    chooser = page.get_by_role("combobox", name=re.compile("^Product decision this use relies on"))
+    assert chooser.input_value() == ""  # nothing preselected: the placeholder shows
+    assert chooser.get_attribute("placeholder") == "Choose a product decision"
+    assert page.get_by_test_id("stAlert").filter(has_text="cannot be relied on").count() == 0
+    check_accessibility(page, "check-patient-start")
+    chooser.click()
+    page.get_by_role("listbox").wait_for()
+    page.keyboard.type(product.row.id, delay=20)
+    page.get_by_role("option").filter(has_text=product.row.id).first.wait_for()
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("is approved and current").wait_for()
+    step(page, "The patient")
+    page.get_by_role("combobox", name=re.compile("^Ward")).click()
+    if not page.get_by_role("listbox").count():
+        page.keyboard.press("ArrowDown")  # opens the list from the keyboard
+    page.get_by_role("listbox").wait_for()
+    offered = page.get_by_role("option").all_inner_texts()
+    assert offered == ["Willow Ward"]  # not Heron Ward, which the product covers but Kim does not
+    page.keyboard.press("Escape")
+    assert box(page, "Product name").count() == 0  # from the product decision, not typed
+    screenshot(page, "form-ward-choice")
+    check_accessibility(page, "check-patient-step")
