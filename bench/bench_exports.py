@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
+from engine.export.easyread import easy_read_pdf  # noqa: E402
 from engine.export.pdf import audit_pdf  # noqa: E402
 from engine.store import Database, Store  # noqa: E402
 
@@ -39,6 +40,11 @@ def main() -> None:
     print(f"audit PDF, 30 findings (ward-wide case):   median {big_ms:7.1f} ms "
           f"({big_ms / evaluate_ms:.0f}x its evaluation, {evaluate_ms:.1f} ms)")
     print(f"audit PDF, no findings (feedback kiosk):   median {small_ms:7.1f} ms")
+    individual = service.load_assessment(ROOT / "case_studies" / "vbm-patient-refuses.yaml")
+    individual_record = service.assess(individual)
+    answers = individual.model_dump(mode="json")
+    easy_ms = median_ms(lambda: easy_read_pdf(individual_record, answers), 20)
+    print(f"easy-read PDF (patient refuses):          median {easy_ms:7.1f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DTPA_KEY_DIR"] = f"{tmp}/keys"  # a new store: its own audit key, never keys/
         store = Store(Database(f"sqlite:///{tmp}/b.sqlite"))

@@ -30,6 +30,9 @@ def export(
     pdf: Annotated[bool, typer.Option("--pdf", help="Audit PDF")] = False,
     easy_read: Annotated[bool, typer.Option("--easy-read", help="Easy-read summary (individual use)")]
     = False,
+    easy_read_html: Annotated[bool, typer.Option(
+        "--easy-read-html", help="Easy-read summary as a web page (individual use; not signed)")]
+    = False,
     as_json: Annotated[bool, typer.Option("--json", help="The decision record as JSON")] = False,
     fhir: Annotated[bool, typer.Option("--fhir", help="FHIR R5 Bundle (JSON)")] = False,
     bundle: Annotated[bool, typer.Option("--bundle", help="One PDF (+ CSV of open conditions) for "
@@ -44,15 +47,16 @@ def export(
     out_dir: Annotated[Path, typer.Option(help="Folder for the output")] = Path("."),
     db: DbOpt = None,
 ) -> None:
-    """Export a record (audit PDF, easy-read, JSON, FHIR) or a bundle of records."""
+    """Export a record (audit PDF, easy-read PDF or web page, JSON, FHIR) or a bundle of records."""
     if bundle:
         _bundle(product, ward, _date(since, "--since"), _date(until, "--until"), output, out_dir, db)
         return
-    kinds = [k for k, on in (("pdf", pdf), ("easy-read", easy_read), ("json", as_json),
+    kinds = [k for k, on in (("pdf", pdf), ("easy-read", easy_read),
+                             ("easy-read-html", easy_read_html), ("json", as_json),
                              ("fhir", fhir)) if on]
     if source is None or len(kinds) != 1:
         raise InputInvalid("give a record or file and exactly one of --pdf, --easy-read, "
-                           "--json, --fhir (or --bundle)")
+                           "--easy-read-html, --json, --fhir (or --bundle)")
     if Path(source).is_file():
         data, name = service.export_file(Path(source), kinds[0], store=db)
     else:

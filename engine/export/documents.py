@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph
+from reportlab.platypus import Flowable, PageBreak
 
 from engine.errors import InputInvalid
 from engine.export.pdf import (
@@ -20,11 +20,14 @@ from engine.export.pdf import (
     Governance,
     attach,
     build,
+    heading,
+    p,
     story,
     styles,
     table,
     verification_story,
 )
+from engine.export.text import para
 from engine.models.record import DecisionRecord
 from engine.store import RecordView, Store
 
@@ -75,15 +78,15 @@ def bundle_pdf(views: list[RecordView], store: Store, title: str,
     for v in views:
         subject = v.row.product + (f" / {v.row.patient_reference}" if v.row.patient_reference else "")
         index.append([v.row.id, subject, v.effective_outcome, v.status, str(v.row.review_date or "-")])
-    flowables = [Paragraph(title, s["h1"]),
-                 Paragraph(f"{len(views)} record(s), exported "
-                           f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", s["body"]),
-                 table(index, [32 * mm, 58 * mm, 34 * mm, 34 * mm, 22 * mm], s)]
+    flowables: list[Flowable] = [
+        heading(para(title), s["h1"], 1),
+        p(f"{len(views)} record(s), exported {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", s["body"]),
+        table(index, [32 * mm, 58 * mm, 34 * mm, 34 * mm, 22 * mm], s)]
     records = []
-    for i, v in enumerate(views, 1):
+    for i, v in enumerate(views, 1):  # each record one heading level below the bundle's title
         flowables.append(PageBreak())
-        flowables += story(v.record, governance(v, store), s)
-        flowables += verification_story(v.record, s)
+        flowables += story(v.record, governance(v, store), s, depth=1)
+        flowables += verification_story(v.record, s, depth=1)
         records.append(v.record.model_dump(mode="json"))
         if progress:
             progress(i, len(views))

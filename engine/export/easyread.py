@@ -1,415 +1,105 @@
-"""An easy-read summary of an individual-use decision for the patient: plain words, large type,
-short sentences. What is being used, why, what it sees and keeps, who can look, whether they can
-say no (and, if the team would use it although they said no, why), who can help them, how to
-complain and when it will be looked at again.
-
-Every sentence is written here and chosen from structured answers. Free text typed by staff
-(rationale, the patient's views as recorded, legal advice, review reasons) is never copied in: it
-is written in the third person for colleagues, not to the patient, and may say things the team
-has not yet said to them in person.
+"""The easy-read summary as a tagged PDF: large type (16 pt, headings 20 and 26 pt), one
+sentence to a line, and a picture beside each point, drawn before its text so that a screen
+reader meets the picture's alternative text first. What it says is in easyread_words.py; the
+web page of the same summary is easyread_html.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from pydantic import ValidationError
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable
 
-from engine.errors import InputInvalid
-from engine.export.pdf import ATTACHMENT, HASH_KEY, ID_KEY, attach, build, record_json_bytes
+from engine.export.easyread_words import Point, Summary, sentences, summary
+from engine.export.pdf import (
+    ATTACHMENT,
+    HASH_KEY,
+    ID_KEY,
+    attach,
+    build,
+    heading,
+    p,
+    record_json_bytes,
+)
+from engine.export.pictures import CREDIT, picture
+from engine.export.tagged import Picture, bullet_list
 from engine.export.text import BOLD, FONT, para, register_fonts
-from engine.models.assessment import IndividualUseCheck
 from engine.models.record import DecisionRecord
-from engine.models.vocab import OUTSIDE_PART_4
 
-SEES = {
-    "clear_video": "a clear video picture of you", "blurred_video": "a blurred video picture",
-    "infrared_vital_signs": "your breathing and pulse, measured from a distance",
-    "radar_presence": "whether you are in bed or moving (no picture)", "audio": "sound",
-    "location": "where you are", "biometrics": "measurements of your body",
-    "ai_inference": "a computer's guess about risk", "activity_alerts": "when you get up or fall",
-    "messaging": "messages you send", "therapy_content": "what you do in the therapy program",
-    "feedback_collection": "what you tell us",
-}
-PLACES = {"bedroom": "your bedroom", "bathroom": "the bathroom", "seclusion_room": "the seclusion room",
-          "communal_area": "shared areas of the ward", "outdoor_ward_area": "the garden",
-          "off_ward": "when you are away from the ward"}
-WHEN = {"night_only": "at night", "day_only": "in the day", "continuous": "all day and night"}
-# Never "lawful": the rules cannot say that, and a patient would read it as settled.
-DECIDED = {
-    "supported": "The team checked the plan against a set of rules. "
-                 "The rules found no reason not to use it.",
-    "supported_with_conditions": "The team can use it only after they have done some things first.",
-    "insufficient_information": "The team cannot decide yet. They need to find out more first.",
-    "not_supported": "The team must not use it like this.",
-    "out_of_scope": "These rules do not cover this kind of technology.",
-}
-ROUTE = {
-    "patient_consent": "You decide. You can say yes or no.",
-    "gillick_competent_child": "You decide. You can say yes or no.",
-    "best_interests": "You could not decide about this. So the team must decide what is best for "
-                      "you. They must think about what you would want. They must ask people close "
-                      "to you what they think.",
-    "health_and_welfare_attorney": "Your attorney decides for you. This is a person you chose to "
-                                   "decide for you. They must think about what you would want.",
-    "court_appointed_deputy": "Your deputy decides for you. A court chose this person to decide "
-                              "for you. They must think about what you would want.",
-    "parental_responsibility": "A person with parental responsibility decides with you. This is "
-                               "usually a parent. They must listen to what you want.",
-    "relative_or_carer_without_authority": "A relative or carer cannot decide this for you. They "
-                                           "can only do that if they have legal power to. So the "
-                                           "team must decide what is best for you. They must ask "
-                                           "your relative what they think.",
-    "ward_default": "It must not be switched on just because it is on for the ward. It must be "
-                    "decided for you alone.",
-}
-PURPOSE = {
-    "patient_clinical_need": "The team thinks it could help keep you safe and well.",
-    "staffing_shortfall": "The reason written down is that the ward is short of staff. That is "
-                          "not a good enough reason. It must not be used for that.",
-    "replaces_observations": "The reason written down is to check on you instead of staff "
-                             "coming to see you. That is not allowed. Staff must still come to "
-                             "see you.",
-    "ward_routine": "The reason written down is that it is used for everyone on the ward. That "
-                    "is not a good enough reason. It must be decided for you alone.",
-}
-# Where the patient stands under the Mental Health Act, in the patient's words.
-STATUS = {
-    "detained_mental_health_act": "You are detained under the Mental Health Act.",
-    "holding_power_s4": "You are held under section 4 of the Mental Health Act. "
-                        "This is for a short time only.",
-    "holding_power_s5_2": "You are held under section 5(2) of the Mental Health Act. "
-                          "This is for a short time only.",
-    "holding_power_s5_4": "You are held under section 5(4) of the Mental Health Act. "
-                          "This is for a short time only.",
-    "place_of_safety_s135": "You were taken to a place of safety under section 135 of the "
-                            "Mental Health Act.",
-    "place_of_safety_s136": "You were taken to a place of safety under section 136 of the "
-                            "Mental Health Act.",
-    "community_treatment_order": "You are on a community treatment order (CTO).",
-    "community_treatment_order_recalled": "You have been recalled to hospital from a community "
-                                          "treatment order (CTO).",
-}
-HOLDING = {"holding_power_s4", "holding_power_s5_2", "holding_power_s5_4",
-           "place_of_safety_s135", "place_of_safety_s136"}
-# Qualifying patients for an IMHA (MHA 1983 s130C): the short holding powers are excluded.
-IMHA_RIGHT = {"detained_mental_health_act", "community_treatment_order",
-              "community_treatment_order_recalled"}
-BASIS = {
-    "mha_s63": "They say it is part of your treatment for your mental health. "
-               "This is section 63 of the Mental Health Act.",
-    "incidental_to_detention": "They say it is part of keeping you in hospital under the "
-                               "Mental Health Act.",
-    "other": "They say another law allows it. You can ask them which law.",  # named text not copied
-}
-LIBERTY_AUTHORITY = {
-    "mha_detention": "the Mental Health Act",
-    "dols_authorisation": "a Deprivation of Liberty Safeguards (DoLS) authorisation",
-    "court_of_protection": "the Court of Protection",
-    "high_court": "the High Court",
-}
-CAPACITY = {"has_capacity": True, "lacks_capacity": False}
-LAST_REVIEW = {"continue": "The team decided to keep using it.",
-               "change": "The team decided to change how it is used.",
-               "stop": "The team decided to stop using it."}
+PICTURE = 20 * mm  # each picture's width and height
+GAP = 6 * mm  # between a picture and its text
+BODY_SIZE = 16  # points: easy-read guidance asks for at least 14
 
 
 def _styles() -> dict[str, ParagraphStyle]:
     register_fonts()
-    body = ParagraphStyle("er", fontName=FONT, fontSize=16, leading=23, spaceAfter=8)
+    body = ParagraphStyle("er", fontName=FONT, fontSize=BODY_SIZE, leading=23, spaceAfter=4)
     return {"body": body,
-            "bullet": ParagraphStyle("bullet", parent=body, leftIndent=24, bulletIndent=6,
-                                     bulletFontName=FONT, spaceAfter=2),
-            "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=24, leading=30,
+            "item": ParagraphStyle("item", parent=body, spaceAfter=2),
+            "credit": ParagraphStyle("credit", parent=body, fontSize=14, leading=20,
+                                     spaceBefore=14),
+            "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=26, leading=32,
                                  spaceAfter=12),
-            "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=18, leading=24,
-                                 spaceBefore=10, spaceAfter=4, keepWithNext=1)}
+            "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=20, leading=26,
+                                 spaceBefore=12, spaceAfter=8, keepWithNext=1)}
 
 
-def _list(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else ""
+class PointRow(Flowable):  # type: ignore[misc]  # reportlab ships no type information
+    """A picture on the left and its point's sentences on the right, kept together on a page."""
+
+    def __init__(self, image: Picture, body: list[Flowable]) -> None:
+        super().__init__()
+        self.image, self.body = image, body
+        self._placed: list[tuple[Flowable, float]] = []
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        text_width = availWidth - PICTURE - GAP
+        y, self._placed = 0.0, []
+        for i, flowable in enumerate(self.body):
+            _, height = flowable.wrap(text_width, availHeight)
+            y += (flowable.getSpaceBefore() if i else 0) + height
+            self._placed.append((flowable, y))
+            y += flowable.getSpaceAfter() if i < len(self.body) - 1 else 0
+        self.width, self.height = availWidth, max(y, PICTURE)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        return []  # never split a point from its picture: it moves to the next page whole
+
+    def getSpaceAfter(self) -> float:  # noqa: N802 - reportlab's name
+        return 12.0
+
+    def draw(self) -> None:
+        self.image.drawOn(self.canv, 0, self.height - PICTURE)
+        for flowable, bottom in self._placed:
+            flowable.drawOn(self.canv, PICTURE + GAP, self.height - bottom)
 
 
-def _date(value: Any) -> str:
-    if isinstance(value, str):  # a partial mapping keeps dates as ISO text
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return ""
-    return f"{value.day} {value:%B %Y}" if isinstance(value, dt.date) else ""
+def _row(point: Point, s: dict[str, ParagraphStyle]) -> PointRow:
+    chosen = picture(point.picture)
+    body: list[Flowable] = [p(para(sentence), s["body"]) for sentence in sentences(point.text)]
+    if point.items:
+        body += bullet_list([para(item) for item in point.items], s["item"], 8 * mm)
+    return PointRow(Picture(chosen.path, PICTURE, PICTURE, chosen.alt), body)
 
 
-def _normalised(assessment: dict[str, Any]) -> dict[str, Any]:
-    """The check as the current model reads it, so that a check saved before the structured
-    override is read the same way as a new one; a partial mapping is used as it is."""
-    try:
-        return IndividualUseCheck.model_validate(assessment).model_dump()
-    except (ValidationError, TypeError, AttributeError):
-        return assessment
-
-
-class _Case:
-    """The structured answers the summary is built from (only answers, never free text)."""
-
-    def __init__(self, a: dict[str, Any]) -> None:
-        def section(name: str) -> dict[str, Any]:
-            value = a.get(name)
-            return value if isinstance(value, dict) else {}
-
-        self.use, self.decision = section("proposed_use"), section("decision")
-        self.override, self.liberty = section("override_of_refusal"), section("liberty")
-        self.review, self.justification = section("review"), section("justification")
-        patient, capacity = section("patient"), section("capacity")
-        self.status: str | None = patient.get("legal_status")
-        self.age: str | None = patient.get("age_band")
-        self.said_no = self.decision.get("patient_response") in ("refuses", "resists")
-        self.resists = self.decision.get("patient_response") == "resists"
-        self.route: str | None = self.decision.get("route")
-        self.parent: str | None = self.decision.get("parental_view")
-        # Able to decide: True, False, or None while not known (fluctuating, not assessed).
-        gillick = capacity.get("gillick_competent")
-        cap: str | None = capacity.get("status")
-        if self.age == "under_16" and gillick in (True, False):
-            self.able: bool | None = gillick
-        else:
-            self.able = None if cap is None else CAPACITY.get(cap)
-        self.child = self.age in ("under_16", "age_16_17")
-        self.part_4 = self.status is not None and self.status not in OUTSIDE_PART_4
-
-    @property
-    def mha(self) -> bool:
-        return self.status in STATUS
-
-
-def _where_and_when(use: dict[str, Any]) -> str:
-    parts = [f"in {_list([PLACES.get(p, p) for p in use.get('places') or []])}"
-             if use.get("places") else "", WHEN.get(use.get("period") or "", ""),
-             f"for {use['duration_days']} days" if use.get("duration_days") else ""]
-    parts = [p for p in parts if p]
-    return f" It will be used {', '.join(parts)}." if parts else ""
-
-
-def _why(c: _Case) -> list[str]:
-    purpose = PURPOSE.get(c.justification.get("purpose") or "")
-    return [purpose, "Your named nurse can tell you more."] if purpose else [
-        "Ask your named nurse to explain why."]
-
-
-def _said(c: _Case) -> str:
-    return "You showed us you do not want it." if c.resists else "You said no."
-
-
-def _parent_cannot_overrule(c: _Case) -> list[str]:
-    if c.child and (c.parent == "consents" or c.route == "parental_responsibility"):
-        return ["A person with parental responsibility cannot say yes for you when you have "
-                "said no."]
-    return []
-
-
-def _refusal_able(c: _Case) -> list[str]:
-    """The patient can decide and said no."""
-    out = [_said(c)] + _parent_cannot_overrule(c)
-    if c.part_4:
-        return out + _override(c)
-    if c.status in STATUS:  # c.mha
-        out.append(STATUS[c.status] + " This does not let the team use it when you say no.")
-    out.append("The team must not use it while you say no. If they are worried about your "
-               "safety, staff can check on you in person instead.")
-    if c.status in (None, "informal"):
-        out.append("They may think your life is at serious risk. Then they can ask doctors to "
-                   "assess you under the Mental Health Act.")
+def story(words: Summary, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    out: list[Flowable] = [heading(para(words.title), s["h1"], 1)]
+    for section in words.sections:
+        out.append(heading(para(section.heading), s["h2"], 2))
+        out += [_row(point, s) for point in section.points]
+    out.append(p(para(CREDIT), s["credit"]))
     return out
-
-
-def _override(c: _Case) -> list[str]:
-    """A detained patient who can decide said no: who decided to use it anyway, and on what
-    basis, from the structured override only."""
-    o = c.override
-    because = ("you have been recalled to hospital under the Mental Health Act"
-               if c.status == "community_treatment_order_recalled"
-               else "you are detained under the Mental Health Act")
-    if o.get("responsible_clinician") or o.get("decided_on"):
-        out = ["Your doctor in charge of your care decided to use it anyway. This doctor is "
-               f"called the responsible clinician. They decided this because {because}."]
-        if o.get("decided_on"):
-            out.append(f"This was on {_date(o['decided_on'])}.")
-    else:
-        out = ["The team would still like to use it. Only your doctor in charge of your care can "
-               "decide that. This doctor is called the responsible clinician."]
-    out.append(BASIS.get(o.get("legal_basis") or "",
-                         "They have not written down which law allows it. They must do that."))
-    out.append("People who know the law do not all agree that this is allowed. "
-               + ("The team has asked for legal advice." if o.get("legal_advice") else
-                  "The team must ask for legal advice."))
-    out.append("They must write down why other ways are not enough. One of these ways is staff "
-               "checking on you in person.")
-    out.append("Your views have been written down. You can ask to read them."
-               if o.get("patient_views") else "They must write down what you think about it.")
-    return out
-
-
-def _refusal_unable(c: _Case) -> list[str]:
-    """The patient cannot decide and objects, in words or by what they do."""
-    out = ["You could not decide about this.",
-           "You showed us you do not want it." if c.resists else "You told us you do not want it."]
-    if c.status in STATUS:  # c.mha
-        out.append(STATUS[c.status])
-    out.append("The team must check it is allowed by law. They must think about what you want "
-               "now and what you wanted before. They must ask people close to you what they "
-               "think.")
-    out.append("They have checked if you wrote down your wishes before."
-               if c.liberty.get("advance_statement_checked") is True else
-               "They must check if you wrote down your wishes before.")
-    found = c.liberty.get("deprivation_of_liberty")
-    authority = LIBERTY_AUTHORITY.get(c.liberty.get("authorised_by") or "")
-    if found == "amounts_to_deprivation":
-        out.append("The team thinks your care takes away some of your freedom. "
-                   + (f"They say {authority} allows this." if authority else
-                      "Nothing allows this by law yet. The law must allow it first."))
-    elif found == "does_not_amount":
-        out.append("The team thinks your care does not take away your freedom. "
-                   "You can ask them to check again.")
-    else:
-        out.append("The team must check if your care takes away your freedom. "
-                   "If it does, the law must allow it first.")
-    return out
-
-
-def _refusal_unknown(c: _Case) -> list[str]:
-    """The patient said no and it is not yet known whether they can decide."""
-    out = [_said(c), "The team must first check if you can make this decision yourself."]
-    if c.part_4:
-        out.append("If you can, only your doctor in charge of your care could decide to use it "
-                   "anyway. This doctor is called the responsible clinician.")
-    else:
-        out.append("If you can, they must not use it while you say no.")
-    out.append("If you cannot, they must think about what you want.")
-    return out
-
-
-def _can_i_say_no(c: _Case) -> list[str]:
-    if c.said_no:
-        return {True: _refusal_able, False: _refusal_unable, None: _refusal_unknown}[c.able](c)
-    out = [ROUTE.get(c.route or "", "Ask your named nurse who decides.")]
-    if c.child and c.able and c.parent == "objects":
-        out.append("A person with parental responsibility does not agree. You can decide this "
-                   "yourself. Their view does not overrule yours.")
-    if c.route == "parental_responsibility" and c.age == "age_16_17":
-        out.append("At 16 or 17, a parent cannot agree to everything for you. The team must "
-                   "check the law allows it.")
-    if c.decision.get("patient_response") == "not_asked":
-        out.append("The team must ask you what you think.")
-    out.append("You can change your mind at any time. Tell any member of staff. Saying no will "
-               "not change the care you get." if c.able is not False else
-               "If you do not want it, tell any member of staff. The team must think again.")
-    return out
-
-
-def _advocate(c: _Case) -> list[str]:
-    out = []
-    if c.status in IMHA_RIGHT:
-        out.append("You have the right to an IMHA. An IMHA is an Independent Mental Health "
-                   "Advocate. They are not part of the ward team. They can help you understand "
-                   "your rights and say what you want.")
-        if c.said_no and c.part_4 and c.override.get("imha_informed") is False:
-            out.append("Staff should have told you about this.")
-        out.append("Ask any member of staff, or the Patient Advice and Liaison Service (PALS), "
-                   "to contact an IMHA for you.")
-    elif c.status in HOLDING:
-        out.append("The right to an IMHA does not cover a short hold like this. An IMHA is an "
-                   "Independent Mental Health Advocate. You can still ask staff for an advocate.")
-    if c.able is False and c.age != "under_16":
-        out.append(f"An IMCA can help you{' too' if out else ''}. An IMCA is an Independent "
-                   "Mental Capacity Advocate. They speak up for people who cannot decide something "
-                   "for themselves.")
-        out.append("The team has asked an IMCA to help you." if c.liberty.get("imca_instructed")
-                   is True else "You or people close to you can ask the team for one.")
-    if c.status in IMHA_RIGHT:
-        return out
-    if not out:
-        out.append("You can ask for an advocate. An advocate is someone on your side. They help "
-                   "you say what you want.")
-    return out + ["Any member of staff can help you get an advocate. So can the Patient Advice "
-                  "and Liaison Service (PALS)."]
-
-
-def _complain(c: _Case) -> list[str]:
-    out = ["You can tell the nurse in charge of your ward. You can talk to PALS.",
-           "You can make a complaint to the hospital. Staff must tell you how. An advocate can "
-           "help you."]
-    if c.mha:
-        out.append("You can also complain to the Care Quality Commission (CQC). The CQC looks at "
-                   "complaints about how the Mental Health Act is used.")
-    out.append("You may not be happy with the hospital's answer. Then you can ask the "
-               "Parliamentary and Health Service Ombudsman to look at it.")
-    out.append("Complaining must not change the care you get.")
-    return out
-
-
-def _when_again(c: _Case, record: DecisionRecord) -> list[str]:
-    out = []
-    hours = c.override.get("review_within_hours")
-    if c.said_no and c.able and c.part_4:
-        out.append(f"Because you said no, the team must look at it again within {hours} hours."
-                   if isinstance(hours, int) else
-                   "Because you said no, the team must look at it again soon. They must tell you "
-                   "when.")
-    out.append(f"The team will look at it again by {_date(record.review_date)}. You can ask for "
-               "it to be looked at sooner." if record.review_date else
-               "Ask your named nurse when it will be looked at again.")
-    held = c.review.get("last_review_held")
-    if held is True:
-        on = _date(c.review.get("last_review_on"))
-        out.append((f"It was last looked at on {on}. " if on else "")
-                   + LAST_REVIEW.get(c.review.get("last_review_outcome") or "", ""))
-    elif held is False:
-        out.append("The last check did not happen on time. The team must look at it again now.")
-    return [p.strip() for p in out if p.strip()]
 
 
 def easy_read_pdf(record: DecisionRecord, assessment: dict[str, Any], invariant: bool = False,
                   record_id: str | None = None) -> bytes:
-    if record.record_type != "individual_use":
-        raise InputInvalid("an easy-read summary is for a decision about one patient's use")
-    s = _styles()
-    c = _Case(_normalised(assessment))
-    use = c.use
-    sees = [SEES.get(f, f) for f in use.get("functions") or []]
-
-    def section(heading: str, paragraphs: list[str]) -> list[Flowable]:
-        return [Paragraph(para(heading), s["h2"])] + [Paragraph(para(p), s["body"])
-                                                       for p in paragraphs]
-
-    story = [
-        Paragraph(para(f"About the {record.subject.product}"), s["h1"]),
-        *section("What is it?", [f"The team would like to use the {record.subject.product}."
-                                 + _where_and_when(use)]),
-        *section("Why?", _why(c)),
-        *section("What does it see and keep?",
-                 ["It picks up:"] if sees else ["Ask your named nurse what it picks up."]),
-        # One item a line: a list of functions in one sentence grows past easy-read length.
-        *[Paragraph(para(item), s["bullet"], bulletText="•") for item in sees],
-        Spacer(1, 6 if sees else 0),
-        Paragraph("Ask us how long anything is kept. You can ask to see what is kept about you.",
-                  s["body"]),
-        *section("Who can look?", [
-            "Only staff who look after you, when they need to. They must not use it instead of "
-            "coming to see you."]),
-        *section("Can I say no?", _can_i_say_no(c)),
-        *section("What did the team decide?", [
-            DECIDED[record.outcome],
-            "The rules do not check everything. Your care team must still think about what is "
-            "right for you."]),
-        *section("Who can help me?", _advocate(c)),
-        *section("How can I complain?", _complain(c)),
-        *section("When will we look at it again?", _when_again(c, record)),
-        Spacer(1, 6),
-    ]
-    pdf = build(story, title=f"Easy read: {record.subject.product}", author="DTPA",
-                subject="Easy-read summary of a decision about your care",
-                footer=f"Easy read · {record.subject.patient_reference or ''}", invariant=invariant)
-    return attach(pdf, {ATTACHMENT: record_json_bytes(record)},
+    words = summary(record, assessment)
+    drawn = build(story(words, _styles()), title=f"Easy read: {words.product}", author="DTPA",
+                  subject="Easy-read summary of a decision about your care",
+                  footer=f"Easy read · {words.patient_reference or ''}", invariant=invariant,
+                  footer_size=14)
+    return attach(drawn, {ATTACHMENT: record_json_bytes(record)},
                   {HASH_KEY: record.record_hash, ID_KEY: record_id or ""})

@@ -1,8 +1,10 @@
-"""The audit PDF of one decision record (reportlab), with the record attached as JSON (pypdf).
+"""The audit PDF of one decision record (reportlab), tagged, with the record attached as JSON.
 
-Sections (each bookmarked): cover, verdicts, findings, conditions, open questions, answers
-marked not applicable, what would change this decision, sign-offs and overrides, audit trail,
-verification. Fonts are embedded DejaVu; every page is numbered and carries the record id.
+Sections (each bookmarked and a heading in the structure tree): cover, verdicts, findings,
+conditions, open questions, answers marked not applicable, what would change this decision,
+sign-offs and overrides, audit trail, verification. Fonts are embedded DejaVu; every page is
+numbered and carries the record id (a running footer, tagged as an artifact). Tables are real
+tables (header cells with their scope); lists are lists (engine/export/tagged.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from pypdf import PdfWriter
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -28,7 +30,6 @@ from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,
-    Table,
     TableStyle,
 )
 
@@ -42,8 +43,23 @@ from engine.decide.wording import (
     product_source_words,
 )
 from engine.export.checkpoint_text import checkpoint_lines
+from engine.export.structure import finish
+from engine.export.tagged import (
+    Node,
+    TaggedCanvas,
+    TaggedParagraph,
+    TaggedTable,
+    artifact,
+    bullet_list,
+    tagged_table,
+)
 from engine.export.text import BOLD, FONT, MONO, para, register_fonts
 from engine.models.record import DecisionRecord
+
+# Streams (pages, fonts, the easy read's pictures) written as binary Flate, not ASCII85 text on
+# top: a quarter smaller, and reportlab's pure-Python ASCII85 encoder was most of the time an easy
+# read took to draw its pictures.
+rl_config.useA85 = 0
 
 ATTACHMENT = "decision_record.json"
 GOVERNANCE = "governance.json"
@@ -140,29 +156,42 @@ class _Doc(SimpleDocTemplate):  # type: ignore[misc]
 
 
 def table(rows: list[list[Any]], widths: list[float], style: dict[str, ParagraphStyle],
-           head: bool = True) -> Table:
-    cells = [[c if isinstance(c, Flowable) else Paragraph(para(c, 600), style["small"]) for c in row]
-             for row in rows]
-    table = Table(cells, colWidths=widths, repeatRows=1 if head else 0)
+           head: bool = True) -> TaggedTable:
+    """A data table: with `head`, the first row names the columns (header cells, repeated on
+    each page); without it, the first column names each row (a label | value table)."""
+    table = tagged_table([[para(c, 600) for c in row] for row in rows], widths, style["small"],
+                         header_row=head, header_column=not head)
     commands = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("FONTNAME", (0, 0), (-1, -1), FONT)]  # else the table sets up base-14 Helvetica
-    if head:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edee")))
+    commands.append(("BACKGROUND", (0, 0), (-1, 0) if head else (0, -1), colors.HexColor("#e8edee")))
     table.setStyle(TableStyle(commands))
     return table
 
 
-def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle]) -> list[Flowable]:
-    """The flowables of one record (also used for each record of a bundle)."""
+def heading(text: str, style: ParagraphStyle, level: int) -> TaggedParagraph:
+    """A heading (H1 ... H6) in the structure tree; `style` is how it looks."""
+    return TaggedParagraph(text, style, role=f"H{min(level, 6)}")
+
+
+def p(text: str, style: ParagraphStyle) -> TaggedParagraph:
+    """A paragraph (P) of markup-safe text."""
+    return TaggedParagraph(text, style)
+
+
+def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle],
+          depth: int = 0) -> list[Flowable]:
+    """The flowables of one record (also used for each record of a bundle, one heading level
+    down: depth 1). Its title is a heading of level 1 + depth, its sections 2 + depth."""
     out: list[Flowable] = []
     ctx = record.record_type
     sub = record.subject
-    out.append(Paragraph(para(f"{CONTEXT_WORDS[ctx]}: {record.title or sub.product}"), s["h1"]))
-    out.append(Paragraph(para(outcome_line(record)), s["outcome"]))
-    out.append(Paragraph(para(f"Because: {record.outcome_reason}"), s["body"]))
+    title, section, sub_section = 1 + depth, 2 + depth, 3 + depth
+    out.append(heading(para(f"{CONTEXT_WORDS[ctx]}: {record.title or sub.product}"), s["h1"], title))
+    out.append(p(para(outcome_line(record)), s["outcome"]))
+    out.append(p(para(f"Because: {record.outcome_reason}"), s["body"]))
     if gov.effective_outcome and gov.effective_outcome != record.outcome:
-        out.append(Paragraph(para(f"Outcome in force after override: {gov.effective_outcome} "
-                                  f"(the engine decided {record.outcome})"), s["body"]))
+        out.append(p(para(f"Outcome in force after override: {gov.effective_outcome} "
+                          f"(the engine decided {record.outcome})"), s["body"]))
     subject = f"{sub.product}" + (f", version {sub.version}" if sub.version else "") + \
         (f" ({sub.vendor})" if sub.vendor else "")
     cover = [["Record", gov.record_id or "not stored"], ["Subject", subject]]
@@ -191,10 +220,10 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
     out.append(Spacer(1, 4))
     out.append(table(cover, [45 * mm, 125 * mm], s, head=False))
     if record.scope_note:
-        out += [Spacer(1, 4), Paragraph(para(record.scope_note), s["body"])]
-    out += _product_conditions(record, s) + _not_judged(record, s)
+        out += [Spacer(1, 4), p(para(record.scope_note), s["body"])]
+    out += _product_conditions(record, s, section) + _not_judged(record, s, section)
 
-    out.append(Paragraph("Verdicts by principle and practice area", s["h1"]))
+    out.append(heading("Verdicts by principle and practice area", s["h1"], section))
     overridden = {o["target"]: o for o in gov.overrides}
     rows = [["", "Principle or practice area", "Verdict", "Why"]]
     for v in record.verdicts:
@@ -205,80 +234,79 @@ def story(record: DecisionRecord, gov: Governance, s: dict[str, ParagraphStyle])
         rows.append([v.target, v.name, verdict, v.reason])
     out.append(table(rows, [12 * mm, 48 * mm, 35 * mm, 75 * mm], s))
 
-    out.append(Paragraph(f"Findings ({len(record.findings)})", s["h1"]))
+    out.append(heading(f"Findings ({len(record.findings)})", s["h1"], section))
     if not record.findings:
-        out.append(Paragraph("No rule found a problem.", s["body"]))
+        out.append(p("No rule found a problem.", s["body"]))
     for f in record.findings:
-        out.append(Paragraph(para(f"{f.rule_id}: {f.title}"), s["h2"]))
-        out.append(Paragraph(para(f"Severity: {f.severity}. Serves: "
-                                  + ", ".join([*f.principles, *f.areas])
-                                  + f". Basis: {f.basis}"), s["small"]))
-        out.append(Paragraph(f"<b>Why.</b> {para(f.finding)}", s["body"]))
-        out.append(Paragraph(f"<b>Remedy.</b> {para(f.remedy)}", s["body"]))
+        out.append(heading(para(f"{f.rule_id}: {f.title}"), s["h2"], sub_section))
+        out.append(p(para(f"Severity: {f.severity}. Serves: " + ", ".join([*f.principles, *f.areas])
+                          + f". Basis: {f.basis}"), s["small"]))
+        out.append(p(f"<b>Why.</b> {para(f.finding)}", s["body"]))
+        out.append(p(f"<b>Remedy.</b> {para(f.remedy)}", s["body"]))
         for citation in f.citations:
             cite = citation.title + (f", {citation.section}" if citation.section else "") \
                 + (f". {citation.url}" if citation.url else "")
-            out.append(Paragraph("Cites: " + para(cite), s["small"]))
+            out.append(p("Cites: " + para(cite), s["small"]))
 
-    out.append(Paragraph(f"Conditions ({len(record.conditions)})", s["h1"]))
+    out.append(heading(f"Conditions ({len(record.conditions)})", s["h1"], section))
     rows = [["Rule", "What must be done", "Owner", "Due"]]
     for c in record.conditions:  # owner and due date as sealed when it was decided
         rows.append([c.rule_id, c.remedy, c.owner or NOT_RECORDED, str(c.due or NOT_RECORDED)])
     out.append(table(rows, [22 * mm, 82 * mm, 42 * mm, 24 * mm], s) if record.conditions
-               else Paragraph("None.", s["body"]))
+               else p("None.", s["body"]))
 
-    out.append(Paragraph(f"Open questions ({len(record.open_questions)})", s["h1"]))
+    out.append(heading(f"Open questions ({len(record.open_questions)})", s["h1"], section))
     for q in record.open_questions:
-        out.append(Paragraph(para(f"{q.question} ({q.fact}; needed by {', '.join(q.rule_ids)}; "
-                                  f"{', '.join(q.targets)})"), s["body"]))
+        out.append(p(para(f"{q.question} ({q.fact}; needed by {', '.join(q.rule_ids)}; "
+                          f"{', '.join(q.targets)})"), s["body"]))
     if not record.open_questions:
-        out.append(Paragraph("None: every question the rules need was answered.", s["body"]))
+        out.append(p("None: every question the rules need was answered.", s["body"]))
 
-    out.append(Paragraph(f"Answered not applicable ({len(record.not_applicable)})", s["h1"]))
+    out.append(heading(f"Answered not applicable ({len(record.not_applicable)})", s["h1"], section))
     for na in record.not_applicable:
-        out.append(Paragraph(para(f"{na.question} ({na.fact}): {na.reason}"), s["body"]))
+        out.append(p(para(f"{na.question} ({na.fact}): {na.reason}"), s["body"]))
     if not record.not_applicable:
-        out.append(Paragraph("None.", s["body"]))
+        out.append(p("None.", s["body"]))
 
-    out.append(Paragraph("What would change this decision", s["h1"]))
+    out.append(heading("What would change this decision", s["h1"], section))
     for step in record.what_would_change:
-        out.append(Paragraph(para(f"From {step.from_outcome} to {step.to_outcome} (proven by "
-                                  f"re-evaluation, record {step.proof_record_hash[:16]}...):"),
-                             s["h2"]))
+        out.append(heading(para(f"From {step.from_outcome} to {step.to_outcome} (proven by "
+                                f"re-evaluation, record {step.proof_record_hash[:16]}...):"),
+                           s["h2"], sub_section))
         for r in step.remedies:
-            out.append(Paragraph(para(f"{r.rule_id}: {r.remedy}"), s["body"]))
+            out.append(p(para(f"{r.rule_id}: {r.remedy}"), s["body"]))
     if record.what_would_not_change:
-        out.append(Paragraph(para(record.what_would_not_change), s["body"]))
+        out.append(p(para(record.what_would_not_change), s["body"]))
     if not record.what_would_change and not record.what_would_not_change:
-        out.append(Paragraph("Nothing: the decision is as favourable as it can be.", s["body"]))
+        out.append(p("Nothing: the decision is as favourable as it can be.", s["body"]))
 
-    out.append(Paragraph("Sign-offs and overrides", s["h1"]))
+    out.append(heading("Sign-offs and overrides", s["h1"], section))
     for x in gov.signoffs:
-        out.append(Paragraph(para(f"{x['name']} ({x['role']}) signed on {x['signed_at']}, attesting: "
-                                  + ", ".join(k for k, v in x["attestations"].items() if v)
-                                  + (f". Comment: {x['comment']}" if x.get("comment") else "")),
-                             s["body"]))
+        out.append(p(para(f"{x['name']} ({x['role']}) signed on {x['signed_at']}, attesting: "
+                          + ", ".join(k for k, v in x["attestations"].items() if v)
+                          + (f". Comment: {x['comment']}" if x.get("comment") else "")), s["body"]))
     for o in gov.overrides:
-        out.append(Paragraph(para(f"{o['by']} ({o['role']}) overrode {o['target']} on {o['at']}: "
-                                  f"the engine said {o['engine']}, now {o['to']}. Reason: "
-                                  f"{o['reason']}"), s["body"]))
+        out.append(p(para(f"{o['by']} ({o['role']}) overrode {o['target']} on {o['at']}: "
+                          f"the engine said {o['engine']}, now {o['to']}. Reason: "
+                          f"{o['reason']}"), s["body"]))
     if not gov.signoffs and not gov.overrides:
-        out.append(Paragraph("None recorded.", s["body"]))
+        out.append(p("None recorded.", s["body"]))
 
-    out.append(Paragraph(f"Audit trail ({len(gov.events)} events)", s["h1"]))
+    out.append(heading(f"Audit trail ({len(gov.events)} events)", s["h1"], section))
     rows = [["#", "When (UTC)", "Action", "Who", "Event hash"]]
     rows += [[str(e["seq"]), e["at"][:19], e["action"], f"{e['actor']} ({e['role']})",
               e["hash"][:16] + "..."] for e in gov.events]
     out.append(table(rows, [10 * mm, 36 * mm, 24 * mm, 60 * mm, 40 * mm], s) if gov.events
-               else Paragraph("Not stored: no audit trail.", s["body"]))
+               else p("Not stored: no audit trail.", s["body"]))
     return out
 
 
-def _product_conditions(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+def _product_conditions(record: DecisionRecord, s: dict[str, ParagraphStyle],
+                        level: int) -> list[Flowable]:
     """The stored product decision's own conditions, by name (only when it was read)."""
     if record.product_source is None or record.product_source.kind != "store":
         return []
-    out: list[Flowable] = [Paragraph(para(product_conditions_heading(record)), s["h2"])]
+    out: list[Flowable] = [heading(para(product_conditions_heading(record)), s["h2"], level)]
     if record.product_conditions:
         out.append(table([["Rule", "Condition of the product decision"]]
                          + [[c.rule_id, c.title] for c in record.product_conditions],
@@ -286,17 +314,18 @@ def _product_conditions(record: DecisionRecord, s: dict[str, ParagraphStyle]) ->
     return out
 
 
-def _not_judged(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+def _not_judged(record: DecisionRecord, s: dict[str, ParagraphStyle], level: int) -> list[Flowable]:
     if not record.not_judged:
         return []
-    return [Paragraph("What DTPA does not judge", s["h2"]),
-            *(Paragraph(para(f"• {item}"), s["small"]) for item in record.not_judged)]
+    return [heading("What DTPA does not judge", s["h2"], level),
+            *bullet_list([para(item) for item in record.not_judged], s["small"], 4 * mm)]
 
 
-def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle],
+                       depth: int = 0) -> list[Flowable]:
     return [
-        Paragraph("Verification", s["h1"]),
-        Paragraph(para(
+        heading("Verification", s["h1"], 2 + depth),
+        p(para(
             f"The machine-readable decision record is attached to this PDF as {ATTACHMENT}. Its "
             "SHA-256 over the canonical JSON of every field except record_hash must equal the "
             "record hash below, which is also stored in this document's metadata "
@@ -304,44 +333,56 @@ def verification_story(record: DecisionRecord, s: dict[str, ParagraphStyle]) -> 
             "certificate as the last step of the export, so a change to any page breaks the "
             "signature. Run `dtpa verify-pdf FILE` to check the signature and the hash and, with "
             "the store configured, to compare it with the stored record and audit chain."), s["body"]),
-        Paragraph(para(f"Record SHA-256: {record.record_hash}", break_words=False), s["mono"]),
-        Paragraph(para(f"Input SHA-256: {record.input_hash}", break_words=False), s["mono"]),
-        Paragraph(para(f"Rule pack SHA-256: {record.rule_pack.hash}", break_words=False), s["mono"]),
-        Paragraph(para(f"Profile SHA-256: {record.rule_pack.profile_hash}", break_words=False), s["mono"]),
-        *(Paragraph(para(line, break_words=False), s["mono"]) for line in checkpoint_lines()),
+        p(para(f"Record SHA-256: {record.record_hash}", break_words=False), s["mono"]),
+        p(para(f"Input SHA-256: {record.input_hash}", break_words=False), s["mono"]),
+        p(para(f"Rule pack SHA-256: {record.rule_pack.hash}", break_words=False), s["mono"]),
+        p(para(f"Profile SHA-256: {record.rule_pack.profile_hash}", break_words=False), s["mono"]),
+        *(p(para(line, break_words=False), s["mono"]) for line in checkpoint_lines()),
     ]
 
 
-def _footer(label: str) -> Callable[[Canvas, BaseDocTemplate], None]:
+def _footer(label: str, size: float) -> Callable[[Canvas, BaseDocTemplate], None]:
     def draw(canvas: Canvas, doc: BaseDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.drawString(15 * mm, 10 * mm, label[:110])
-        canvas.drawRightString(195 * mm, 10 * mm, f"page {doc.page}")
-        canvas.restoreState()
+        with artifact(canvas, "Pagination"):  # a running footer is not content to read
+            canvas.saveState()
+            canvas.setFont(FONT, size)
+            canvas.drawString(15 * mm, 10 * mm, label[:110])
+            canvas.drawRightString(195 * mm, 10 * mm, f"page {doc.page}")
+            canvas.restoreState()
     return draw
 
 
+@dataclass
+class Drawn:
+    """A PDF as reportlab drew it, with the structure its marked content belongs to."""
+
+    pdf: bytes
+    structure: Node
+    title: str
+
+
 def build(flowables: list[Flowable], title: str, author: str, subject: str, footer: str,
-          invariant: bool = False) -> bytes:
+          invariant: bool = False, footer_size: float = 7.5) -> Drawn:
     buffer = io.BytesIO()
     doc = _Doc(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                bottomMargin=18 * mm, title=title, author=author, subject=subject,
                creator=f"DTPA {__version__}", keywords=["DTPA", "decision record", "NHS"],
                invariant=int(invariant), initialFontName=FONT)  # no base-14 Helvetica resource
-    doc.build(flowables, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
-    return buffer.getvalue()
+    canvases: list[TaggedCanvas] = []
+
+    def canvas(*args: Any, **kwargs: Any) -> TaggedCanvas:
+        canvases.append(TaggedCanvas(*args, **kwargs))
+        return canvases[-1]
+
+    doc.build(flowables, onFirstPage=_footer(footer, footer_size),
+              onLaterPages=_footer(footer, footer_size), canvasmaker=canvas)
+    return Drawn(buffer.getvalue(), canvases[-1].structure, title)
 
 
-def attach(pdf: bytes, files: dict[str, bytes], metadata: dict[str, str]) -> bytes:
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    for name, data in files.items():
-        writer.add_attachment(name, data)
-    writer.add_metadata(metadata)
-    writer.page_mode = "/UseOutlines"
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+def attach(drawn: Drawn, files: dict[str, bytes], metadata: dict[str, str]) -> bytes:
+    """The drawn PDF with its structure tree, language and title, and `files` attached (the
+    last step before it is signed)."""
+    return finish(drawn.pdf, drawn.structure, drawn.title, files, metadata)
 
 
 def audit_pdf(record: DecisionRecord, gov: Governance | None = None, invariant: bool = False) -> bytes:

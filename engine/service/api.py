@@ -12,6 +12,7 @@ from typing import Any
 from engine.errors import InputInvalid, StoreConflict
 from engine.export.documents import bundle_pdf, conditions_csv, governance
 from engine.export.easyread import easy_read_pdf
+from engine.export.easyread_html import easy_read_html
 from engine.export.fhir import fhir_bundle
 from engine.export.pdf import Governance, audit_pdf
 from engine.knowledge.pack import RulePack
@@ -111,20 +112,24 @@ def seed_case_studies(store: Store | None = None, folder: Path = CASE_STUDIES,
 
 # --- exports --------------------------------------------------------------------------------
 
-EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "json": ".json", "fhir": ".fhir.json"}
+EXPORT_KINDS = {"pdf": ".pdf", "easy-read": ".easy-read.pdf", "easy-read-html": ".easy-read.html",
+                "json": ".json", "fhir": ".fhir.json"}
 
 
 def render_export(record: DecisionRecord, kind: str, gov: Governance | None = None,
                   assessment: dict[str, Any] | None = None, *, store: Store | None = None,
                   by: tuple[str, str] | None = None) -> bytes:
-    """One record as an audit PDF, easy-read PDF, JSON or FHIR R5 bundle. A PDF is signed with
-    the deployment's certificate as the last step; `store` and `by` (name, role) are where and
-    by whom the certificate's making is recorded, if this export makes it."""
+    """One record as an audit PDF, easy-read PDF or web page, JSON or FHIR R5 bundle. A PDF is
+    signed with the deployment's certificate as the last step (the web page is not signed);
+    `store` and `by` (name, role) are where and by whom the certificate's making is recorded,
+    if this export makes it."""
     if kind == "pdf":
         return signed_pdf(audit_pdf(record, gov), store, by)
     if kind == "easy-read":
         return signed_pdf(easy_read_pdf(record, assessment or {},
                                         record_id=gov.record_id if gov else None), store, by)
+    if kind == "easy-read-html":
+        return easy_read_html(record, assessment or {}, record_id=gov.record_id if gov else None)
     if kind == "json":
         return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False).encode()
     if kind == "fhir":

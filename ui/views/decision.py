@@ -252,6 +252,7 @@ kinds = [("pdf", "Audit PDF", "application/pdf"), ("json", "JSON record", "appli
          ("fhir", "FHIR R5 bundle", "application/fhir+json")]
 if record.record_type == "individual_use":
     kinds.insert(1, ("easy-read", "Easy-read summary", "application/pdf"))
+    kinds.insert(2, ("easy-read-html", "Easy read (web page)", "text/html"))
 try:  # prepared now; a stored record's export becomes an audit event when the file is taken
     files = [who.export(view.row.id, kind, audit=False) if view is not None
              else who.export_unsaved(decision["assessment"], record, kind) for kind, _, _ in kinds]
