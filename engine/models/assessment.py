@@ -276,6 +276,12 @@ class DataProtection(Section):
         "Where children or babies (e.g. on a mother and baby unit) could be recorded: does the "
         "DPIA cover them?"
     )
+
+
+
+class DataHandling(Section):
+    """What it collects, how long it keeps it, who else it reaches, and the patients' rights over it."""
+
     objection_process: YesNo = q(
         "Where the lawful basis is public task or legitimate interests: is there a process to "
         "weigh and answer a patient's objection to the processing (Article 21)?"
@@ -390,6 +396,7 @@ class ProcurementAssessment(_AssessmentBase):
     clinical_safety: ClinicalSafety = Field(default_factory=ClinicalSafety)
     outcomes: Outcomes = Field(default_factory=Outcomes)
     data_protection: DataProtection = Field(default_factory=DataProtection)
+    data_handling: DataHandling = Field(default_factory=DataHandling)
     policy: Policy = Field(default_factory=Policy)
     training: Training = Field(default_factory=Training)
     recording: Recording = Field(default_factory=Recording)
@@ -482,6 +489,12 @@ class DecisionMaking(Section):
         "Was an advocate (e.g. an Independent Mental Health Advocate for a detained patient) "
         "offered or involved?"
     )
+
+
+
+class PatientData(Section):
+    """What this patient was told is kept about them, and any objection they made to it."""
+
     told_what_is_kept: YesNo = q(
         "Was the patient told what it keeps about them, for how long, and who can see it?"
     )
@@ -617,6 +630,7 @@ class IndividualUseCheck(_AssessmentBase):
     patient: Patient
     capacity: Capacity = Field(default_factory=Capacity)
     decision: DecisionMaking = Field(default_factory=DecisionMaking)
+    patient_data: PatientData = Field(default_factory=PatientData)
     override_of_refusal: RefusalOverride = Field(default_factory=RefusalOverride)
     liberty: LibertySafeguards = Field(default_factory=LibertySafeguards)
     proposed_use: ProposedUse = Field(default_factory=ProposedUse)
