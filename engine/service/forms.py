@@ -40,7 +40,8 @@ SECTION_WORDS = {"override_of_refusal": "overriding a refusal", "liberty": "depr
                  "alternatives": "less restrictive options", "decision": "the decision",
                  "justification": "why it is used", "assurance": "supplier assurance",
                  "data_protection": "the impact assessment and data",
-                 "data_handling": "what it collects, keeps and shares", "clinical_safety": "clinical safety", "human_rights": "rights",
+                 "data_handling": "what it collects, keeps and shares",
+                 "clinical_safety": "clinical safety", "human_rights": "rights",
                  "review": "review", "capacity": "capacity", "deployment": "deployment"}
 
 
