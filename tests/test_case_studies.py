@@ -21,7 +21,11 @@ ALL_CASE_STUDIES = {  # every one, by name: a case study deleted or renamed fail
     "lacks-capacity-no-attorney", "mbu-mother", "overdue-review", "relative-without-authority",
     "review-overdue", "staffing-shortfall", "tablets-family-calls", "vbm-adult-consents-night-use",
     "vbm-individual-decision", "vbm-patient-refuses", "vbm-ward-wide-default", "vr-relaxation",
-    "womens-service-clear-video", "young-person-agrees-parent-objects"}
+    "womens-service-clear-video", "young-person-agrees-parent-objects",
+    # issue 15: clinical safety, data protection rights, equality, policy, training, recording
+    "vbm-no-deployment-safety-case", "wearable-unmarked-device", "audio-analysis-cloud-abroad",
+    "radar-derived-data-rights", "ai-score-group-differences", "policy-training-gaps",
+    "patient-objects-to-data", "override-not-in-care-plan", "review-outcome-not-recorded"}
 
 
 def test_the_case_studies_are_there():

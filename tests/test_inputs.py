@@ -98,9 +98,10 @@ def test_json_input_works_like_yaml(tmp_path):
 def test_not_applicable_is_recorded_with_its_reason():
     record = service.assess(service.load_assessment(
         ROOT / "case_studies" / "vbm-individual-decision.yaml"))
-    (na,) = record.not_applicable
-    assert na.fact == "equity.digital_inclusion_support"
-    assert "do not operate" in na.reason
+    reasons = {na.fact: na.reason for na in record.not_applicable}
+    assert set(reasons) == {"equity.digital_inclusion_support", "policy.blanket_restriction_board_review"}
+    assert "do not operate" in reasons["equity.digital_inclusion_support"]
+    assert "individual decision" in reasons["policy.blanket_restriction_board_review"]
 
 
 def test_facts_stay_within_durable_rules_property_limit():

@@ -256,7 +256,13 @@ def test_jargon_is_spelled_out_where_it_is_asked(pack):
                          ("liberty.imca_instructed", "Independent Mental Capacity Advocate"),
                          ("data_protection.dpia_status", "data protection impact assessment"),
                          ("liberty.authorised_by", "Deprivation of Liberty Safeguards"),
-                         ("evidence.regulatory_status_recorded", "DCB0129 and DCB0160")]:
+                         ("evidence.regulatory_status_recorded", "DCB0129 and DCB0160"),
+                         ("clinical_safety.supplier_safety_case", "DCB0129"),
+                         ("clinical_safety.deployment_safety_case_signed", "DCB0160"),
+                         ("clinical_safety.incident_reporting", "Learn from Patient Safety Events"),
+                         ("data_handling.objection_process", "Article 21"),
+                         ("data_handling.protection_by_design", "Article 25"),
+                         ("equity.accessible_information_standard", "Accessible Information Standard")]:
         assert phrase in explain[path], f"{path} does not explain {phrase!r}"
 
 

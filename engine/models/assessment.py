@@ -148,6 +148,17 @@ class Equity(Section):
         "For patient-facing tools: is there support or an alternative for patients without the "
         "skills, language or device?"
     )
+    monitoring_by_group: YesNo = q(
+        "Is there a plan to monitor who is put under it by sex, ethnicity, age, disability and "
+        "legal status, and to act on differences?"
+    )
+    group_differences_addressed: YesNo = q(
+        "Where accuracy or use differs between groups: is each difference justified or put right?"
+    )
+    accessible_information_standard: YesNo = q(
+        "Does the service identify, record, flag, share and meet each patient's information and "
+        "communication needs for what it tells them about the technology (DCB1605)?"
+    )
 
 
 class CoProduction(Section):
@@ -159,6 +170,9 @@ class CoProduction(Section):
         "Were the policy and patient information written with people with lived experience?"
     )
     feedback_route: YesNo = q("Is there a route for patients to give feedback about it?")
+    changes_reported_back: YesNo = q(
+        "Are patients told what changed (or why nothing did) after their feedback?"
+    )
 
 
 class Therapeutic(Section):
@@ -199,6 +213,33 @@ class Evidence(Section):
     local_evaluation_plan: YesNo = q("Is there a plan to evaluate it locally?")
 
 
+class ClinicalSafety(Section):
+    """Clinical risk management: the supplier's (DCB0129) and the trust's (DCB0160)."""
+
+    supplier_safety_case: YesNo = q(
+        "Has the supplier given its clinical safety case report and hazard log for this version "
+        "(DCB0129), signed by its clinical safety officer?"
+    )
+    deployment_hazard_log: YesNo = q(
+        "Does the trust keep its own hazard log for this deployment (DCB0160)?"
+    )
+    deployment_safety_case_signed: YesNo = q(
+        "Has the trust's clinical safety officer signed a safety case report for this deployment "
+        "before first use (DCB0160)?"
+    )
+    incident_reporting: YesNo = q(
+        "Does the policy say how incidents and near misses involving it are reported through the "
+        "Learn from Patient Safety Events service?"
+    )
+    device_problems_to_mhra: YesNo = q(
+        "For medical-device functions: are faults, missed alerts and false alerts reported to "
+        "the MHRA through Yellow Card?"
+    )
+    conformity_marking: YesNo = q(
+        "Do its medical-device functions carry UKCA or CE marking for the use intended here?"
+    )
+
+
 class Outcomes(Section):
     service_outcomes_defined: YesNo = q("Are the intended outcomes for the service defined?")
     measures: list[v.Measure] | NotApplicable | None = q("Which outcome and harm measures are collected")
@@ -237,20 +278,76 @@ class DataProtection(Section):
     )
 
 
+
+class DataHandling(Section):
+    """What it collects, how long it keeps it, who else it reaches, and the patients' rights over it."""
+
+    objection_process: YesNo = q(
+        "Where the lawful basis is public task or legitimate interests: is there a process to "
+        "weigh and answer a patient's objection to the processing (Article 21)?"
+    )
+    protection_by_design: YesNo = q(
+        "Is it set up so that only what the purpose needs is collected: features off or blurred "
+        "unless needed (Article 25)?"
+    )
+    audio_justified: YesNo = q(
+        "Where it captures sound: does the DPIA justify what is captured, analysed or kept, and "
+        "cover everyone who may be heard?"
+    )
+    derived_data_retention_set: YesNo = q(
+        "Is a retention period set and applied for what it derives (alerts, vital-sign series, "
+        "scores), not only video?"
+    )
+    disclosure_procedure: YesNo = q(
+        "Is there a procedure for requests from police, coroners and complaints or claims: who "
+        "decides, on what basis, and a log of what was disclosed?"
+    )
+    subject_access_covers_all: YesNo = q(
+        "Can the trust find and give a patient everything it keeps about them (clips, alerts, "
+        "vital-sign series, scores, viewing logs) when they ask?"
+    )
+    transfers_outside_uk: v.Transfer | NotApplicable | None = q(
+        "Does any data (including supplier support or cloud hosting) go outside the UK, and on "
+        "what footing?"
+    )
+
+
 class Policy(Section):
     local_policy: v.Status | None = q("Local policy for this technology")
     policy_coproduced: YesNo = q("Was the policy co-produced with people with lived experience?")
     policy_review_due: Date = q("When the policy is next due for review")
+    accountable_owner: YesNo = q("Does the policy name an accountable owner for the technology?")
+    escalation_and_override_route: YesNo = q(
+        "Does the policy set out how staff escalate concerns and how a clinician overrides or "
+        "stops its use for a patient?"
+    )
+    legal_advice_recorded: YesNo = q(
+        "Is the legal advice the policy rests on (human rights, Mental Health Act, Mental "
+        "Capacity Act, data protection) recorded?"
+    )
+    blanket_restriction_board_review: YesNo = q(
+        "Where the policy puts it on for everyone on a ward (a blanket restriction): has the "
+        "board reviewed and agreed it, with a review date?"
+    )
 
 
 class Training(Section):
     training_before_go_live: YesNo = q("Are staff trained before they use it?")
     topics: list[v.TrainingTopic] | NotApplicable | None = q("What the training covers")
+    refresher_months: PositiveInt | NotApplicable | None = q(
+        "How often staff repeat the training, in months")
+    records_kept: YesNo = q(
+        "Are training records kept, showing who is trained and when their training lapses?"
+    )
 
 
 class Recording(Section):
     care_plan_template: YesNo = q(
         "Does the care-plan template record the rationale, decision route, preferences and review?"
+    )
+    overrides_and_reviews_in_care_plan: YesNo = q(
+        "Does the template have a place for an override of a refusal and for each review's "
+        "outcome, so they are in the care plan and not only in DTPA?"
     )
 
 
@@ -296,8 +393,10 @@ class ProcurementAssessment(_AssessmentBase):
     therapeutic: Therapeutic = Field(default_factory=Therapeutic)
     safety: SafetyPlanning = Field(default_factory=SafetyPlanning)
     evidence: Evidence = Field(default_factory=Evidence)
+    clinical_safety: ClinicalSafety = Field(default_factory=ClinicalSafety)
     outcomes: Outcomes = Field(default_factory=Outcomes)
     data_protection: DataProtection = Field(default_factory=DataProtection)
+    data_handling: DataHandling = Field(default_factory=DataHandling)
     policy: Policy = Field(default_factory=Policy)
     training: Training = Field(default_factory=Training)
     recording: Recording = Field(default_factory=Recording)
@@ -392,6 +491,22 @@ class DecisionMaking(Section):
     )
 
 
+
+class PatientData(Section):
+    """What this patient was told is kept about them, and any objection they made to it."""
+
+    told_what_is_kept: YesNo = q(
+        "Was the patient told what it keeps about them, for how long, and who can see it?"
+    )
+    objected_to_data_use: YesNo = fact(
+        "Has the patient objected to the processing of their data by it (UK GDPR Article 21)?",
+        default=None)
+    objection_answered: YesNo = q(
+        "Was the objection weighed and answered, with the compelling reasons recorded if "
+        "processing continues?"
+    )
+
+
 class RefusalOverride(Section):
     """Only when the technology would be used although a detained patient with capacity refuses:
     every element is recorded as an answer, never as a free-text basis."""
@@ -478,6 +593,13 @@ class CarePlan(Section):
     entry_recorded: YesNo = q("Is the use recorded in the care and treatment plan?")
     includes: list[v.CarePlanItem] | None = q("What the care-plan entry contains")
     patient_preferences: Text = q("The patient's preferences about the technology")
+    override_in_care_plan: YesNo = q(
+        "Where a refusal is overridden: is the override, its basis and its review written into "
+        "the care plan, not only into DTPA?"
+    )
+    review_outcome_in_care_plan: YesNo = q(
+        "Is the last review's outcome and its reasons written into the care plan?"
+    )
 
 
 class Review(Section):
@@ -495,6 +617,9 @@ class Review(Section):
 
 class Staff(Section):
     trained: YesNo = q("Are the staff who will respond to it trained in its use and limits?")
+    training_in_date: YesNo = q(
+        "Is their training in date (refreshed within the trust's interval, with a record)?"
+    )
 
 
 class IndividualUseCheck(_AssessmentBase):
@@ -505,6 +630,7 @@ class IndividualUseCheck(_AssessmentBase):
     patient: Patient
     capacity: Capacity = Field(default_factory=Capacity)
     decision: DecisionMaking = Field(default_factory=DecisionMaking)
+    patient_data: PatientData = Field(default_factory=PatientData)
     override_of_refusal: RefusalOverride = Field(default_factory=RefusalOverride)
     liberty: LibertySafeguards = Field(default_factory=LibertySafeguards)
     proposed_use: ProposedUse = Field(default_factory=ProposedUse)

@@ -181,6 +181,18 @@ class TrainingTopic(StrEnum):
     human_rights = "human_rights"
     data_protection = "data_protection"
     alert_response = "alert_response"
+    trauma_informed_communication = "trauma_informed_communication"
+    autism_informed_communication = "autism_informed_communication"
+
+
+class Transfer(StrEnum):
+    """Whether data leaves the UK, and the footing under UK GDPR Chapter V."""
+
+    stays_in_uk = "stays_in_uk"
+    adequacy_regulations = "adequacy_regulations"  # Art 45A: UK adequacy regulations
+    appropriate_safeguards = "appropriate_safeguards"  # Art 46: IDTA, addendum, BCRs
+    no_safeguard = "no_safeguard"
+    unknown = "unknown"
 
 
 class AgeBand(StrEnum):

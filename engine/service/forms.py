@@ -39,7 +39,9 @@ MAX_STEP = 10  # questions on one step before a principle's step is split by sec
 SECTION_WORDS = {"override_of_refusal": "overriding a refusal", "liberty": "deprivation of liberty",
                  "alternatives": "less restrictive options", "decision": "the decision",
                  "justification": "why it is used", "assurance": "supplier assurance",
-                 "data_protection": "the impact assessment and data", "human_rights": "rights",
+                 "data_protection": "the impact assessment and data",
+                 "data_handling": "what it collects, keeps and shares",
+                 "clinical_safety": "clinical safety", "human_rights": "rights",
                  "review": "review", "capacity": "capacity", "deployment": "deployment"}
 
 
@@ -54,6 +56,7 @@ class Step:
 
 # A topic of a patient's check, as the step that asks about it is called.
 TOPICS = {"capacity": "Capacity", "decision": "The decision and who made it",
+          "patient_data": "What is kept about the patient",
           "override_of_refusal": "Overriding a refusal", "liberty": "Deprivation of liberty",
           "justification": "Why it is used for this patient",
           "alternatives": "Less restrictive options", "care_plan": "The care plan",
