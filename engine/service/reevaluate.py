@@ -161,8 +161,9 @@ def _run(store: Store, pack: RulePack, by: str, role: str, decide: Decide,
                                    if r in before.changes}) for i in range(0, len(ids), BATCH)]
     if workers > 1 and len(batches) > 1:
         with _pool(store.db.url, pack, workers) as pool:
-            _collect(pool.map(_worker_batch, batches), store, pack, by, role, report, progress,
-                     len(ids), before)
+            with _no_main_script():  # map submits every batch now, starting the workers it needs
+                decided = pool.map(_worker_batch, batches)
+            _collect(decided, store, pack, by, role, report, progress, len(ids), before)
     else:
         _collect((_decide_batch(store, pack, batch, known, decide) for batch, known in batches),
                  store, pack, by, role, report, progress, len(ids), before)
@@ -316,8 +317,6 @@ def _pool(url: str, pack: RulePack, workers: int) -> Iterator[ProcessPoolExecuto
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start,
                                    initargs=(url, str(packed)))
         try:
-            with _no_main_script():
-                pool.submit(int).result()  # every worker starts now (spawn starts them all)
             yield pool
         except BrokenProcessPool as exc:
             raise EngineFailure("a re-evaluation worker process stopped unexpectedly; the records "
