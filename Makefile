@@ -50,6 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_exports.py
 	$(BIN)/python bench/bench_load.py
 	scripts/with-postgres.sh $(BIN)/python bench/bench_store.py
+	# The browser: Debian's Chromium (scripts/system-deps.sh), the app on a free local port.
+	$(BIN)/python bench/bench_ui.py
 
 # After changing a dependency in pyproject.toml: pin it and everything it needs, with hashes.
 lock: $(STAMP)

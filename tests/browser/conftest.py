@@ -1,8 +1,11 @@
 """Real-browser tests: the Streamlit app served on localhost, driven by Debian's Chromium.
 
 Fixtures
-    app_server  (session)  a seeded SQLite database and `streamlit run ui/app.py` on a free port;
-                           yields an AppServer with .url, .db_url, .startup_seconds
+    app_server  (session)  a SQLite database seeded as `make run` seeds it (`dtpa seed`: the case
+                           studies, assessed today), the accounts in ACCOUNTS, and `streamlit run
+                           ui/app.py` on a free port; yields an AppServer with .url, .db_url,
+                           .startup_seconds, .key_dir (start_app does the same outside pytest:
+                           bench/bench_ui.py)
     browser     (session)  Debian's /usr/bin/chromium, headless, through Playwright (no browser
                            download: `playwright install` is never used)
     page        (function) a fresh context (1280x900) and page; requests to anything but localhost
@@ -46,9 +49,12 @@ ARTIFACTS = ROOT / "artifacts"  # git-ignored
 
 # Accounts created for the journeys (local sign-in): username, name, role, wards
 PASSWORD = "browser tests only, not a secret"
+# The four roles the profile needs to sign a product decision (national-default), and a clinician.
 ACCOUNTS = [("ada.obi", "Dr Ada Obi", "panel_chair", []),
             ("kim.lee", "Nurse Kim Lee", "clinician", ["Willow Ward"]),
-            ("sam.patel", "Sam Patel", "dpo", [])]
+            ("sam.patel", "Sam Patel", "dpo", []),
+            ("cal.jones", "Cal Jones", "clinical_safety_officer", []),
+            ("lee.ray", "Lee Ray", "lived_experience_representative", [])]
 
 ADMIN = ("admin", "Avery Admin")  # the first account: adds the others from the command line
 
@@ -82,11 +88,20 @@ class AppServer:
     log_dir: Path
     process: subprocess.Popen = field(repr=False)
 
+    @property
+    def key_dir(self) -> Path:
+        """This store's audit key, checkpoints and PDF certificate (DTPA_KEY_DIR of the server)."""
+        return self.log_dir / "keys"
+
     def stderr_tail(self, chars: int = 4000) -> str:
         return _tail(self.log_dir / "streamlit.err", chars)
 
 
 _STARTUP: dict[str, float] = {}
+
+
+class AppStartFailed(RuntimeError):
+    pass
 
 
 def _tail(path: Path, chars: int = 4000) -> str:
@@ -127,35 +142,47 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> Iterator[AppServer]:
-    work = tmp_path_factory.mktemp("browser-app")
-    db_url = f"sqlite:///{work / 'dtpa.sqlite'}"
-    # The command line signs in into this folder, never the real config folder.
-    env = {**os.environ, "DTPA_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1",
-           "DTPA_CONFIG_DIR": str(work / "config"),
-           # This store's own audit key and checkpoints (and PDF certificate), never keys/.
+def _dtpa() -> list[str]:
+    """The `dtpa` command `make run` runs (the virtual environment's), else the module."""
+    script = Path(sys.executable).with_name("dtpa")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "engine.cli"]
+
+
+def server_env(work: Path) -> dict[str, str]:
+    """The environment of a store in `work`: its database, and its own config and key folders
+    (the command line signs in there, never into the real ones; never keys/)."""
+    env = {**os.environ, "DTPA_DATABASE_URL": f"sqlite:///{work / 'dtpa.sqlite'}",
+           "PYTHONUNBUFFERED": "1", "DTPA_CONFIG_DIR": str(work / "config"),
            "DTPA_KEY_DIR": str(work / "keys")}
     env.pop("DTPA_CHECKPOINT_DIR", None)
     env.pop("DTPA_TOKEN", None)
+    return env
 
-    seed = subprocess.run([sys.executable, "-m", "engine.cli", "seed", "--db", db_url], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+
+@contextmanager
+def start_app(work: Path, accounts: Iterable[tuple[str, str, str, list[str]]] = ACCOUNTS
+              ) -> Iterator[AppServer]:
+    """Seed a SQLite store in `work` as `make run` does (`dtpa seed`: the case studies, assessed
+    today), add the first administrator and `accounts` from the command line, serve the app on a
+    free port and yield it once healthy; stop it afterwards. AppStartFailed says what went wrong."""
+    env = server_env(work)
+    db_url = env["DTPA_DATABASE_URL"]
+    seed = subprocess.run([*_dtpa(), "seed", "--db", db_url], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
     if seed.returncode != 0:
-        pytest.fail(f"seeding {db_url} failed ({seed.returncode}):\n{seed.stdout}\n{seed.stderr}")
+        raise AppStartFailed(f"seeding {db_url} failed ({seed.returncode}):\n{seed.stdout}\n{seed.stderr}")
     # The first administrator (the operator, no sign-in), who signs in and adds the others.
     stdin = "--password-stdin"
     for command in (["users", "add", ADMIN[0], "--name", ADMIN[1], "--role", "administrator", stdin],
                     ["login", ADMIN[0], stdin],
                     *(["users", "add", username, "--name", name, "--role", role, stdin,
                        *[a for w in wards for a in ("--ward", w)]]
-                      for username, name, role, wards in ACCOUNTS),
+                      for username, name, role, wards in accounts),
                     ["logout"]):
-        made = subprocess.run([sys.executable, "-m", "engine.cli", *command, "--db", db_url],
-                              cwd=ROOT, env=env, input=PASSWORD + "\n", capture_output=True,
-                              text=True, timeout=120)
+        made = subprocess.run([*_dtpa(), *command, "--db", db_url], cwd=ROOT, env=env,
+                              input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
         if made.returncode != 0:
-            pytest.fail(f"`dtpa {' '.join(command)}` failed:\n{made.stdout}\n{made.stderr}")
+            raise AppStartFailed(f"`dtpa {' '.join(command)}` failed:\n{made.stdout}\n{made.stderr}")
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -171,24 +198,33 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode} before it was healthy:\n"
-                            f"{_tail(err_path)}\n{_tail(out_path)}")
+                raise AppStartFailed(f"streamlit exited with {proc.returncode} before it was healthy:\n"
+                                     f"{_tail(err_path)}\n{_tail(out_path)}")
             try:
                 if _get(f"{url}/_stcore/health").strip() == "ok":
                     break
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() - start > STARTUP_TIMEOUT:
-                pytest.fail(f"streamlit was not healthy on {url} after {STARTUP_TIMEOUT:.0f} s:\n"
-                            f"{_tail(err_path)}\n{_tail(out_path)}")
+                raise AppStartFailed(f"streamlit was not healthy on {url} after {STARTUP_TIMEOUT:.0f} s:\n"
+                                     f"{_tail(err_path)}\n{_tail(out_path)}")
             time.sleep(0.1)
-        startup = time.monotonic() - start
-        _STARTUP["seconds"] = startup
-        print(f"\n[browser] Streamlit healthy on {url} after {startup:.2f} s (start-up time)")
-        yield AppServer(url=url, db_url=db_url, startup_seconds=startup, port=port, log_dir=work,
-                        process=proc)
+        yield AppServer(url=url, db_url=db_url, startup_seconds=time.monotonic() - start, port=port,
+                        log_dir=work, process=proc)
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Iterator[AppServer]:
+    try:
+        with start_app(tmp_path_factory.mktemp("browser-app")) as server:
+            _STARTUP["seconds"] = server.startup_seconds
+            print(f"\n[browser] Streamlit healthy on {server.url} after {server.startup_seconds:.2f} s "
+                  "(start-up time)")
+            yield server
+    except AppStartFailed as exc:
+        pytest.fail(str(exc))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -309,6 +345,7 @@ def _full_height(page) -> Iterator[None]:
     finally:
         if stretched:
             page.set_viewport_size(size)
+            page.wait_for_timeout(300)  # settled again, or the next click can land beside its target
 
 
 def screenshot(page, name: str) -> Path:

@@ -155,7 +155,9 @@ def signoff_section() -> None:
 # --- depart from the engine: choose, check, confirm --------------------------------------------
 
 def value_words(value: str) -> str:
-    return OUTCOME_SHORT.get(value) or VERDICT_WORDS.get(value, value)
+    """An outcome or a verdict as an answer is offered: "Supported", "Met with conditions"."""
+    words = OUTCOME_SHORT.get(value) or VERDICT_WORDS.get(value, value)
+    return words[:1].upper() + words[1:]
 
 
 def clear_override() -> None:

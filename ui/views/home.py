@@ -52,8 +52,9 @@ def show(record_id: str) -> None:
 
 
 def item(text: str, label: str, key: str) -> bool:
-    """One line of a list with its own button (a label naming what it opens)."""
-    left, right = st.columns([4, 1], vertical_alignment="center")
+    """One line of a list with its own button (a label naming what it opens), the button wide
+    enough to show "Review and sign PRO-1a2b3c4d@1" whole (a fifth of the page cut it short)."""
+    left, right = st.columns([3, 2], vertical_alignment="center")
     left.markdown(text)
     return right.button(label, key=key, width="stretch")
 
