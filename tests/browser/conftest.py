@@ -143,9 +143,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _dtpa() -> list[str]:
-    """The `dtpa` command `make run` runs (the virtual environment's), else the module."""
-    script = Path(sys.executable).with_name("dtpa")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "engine.cli"]
+    """The `dtpa` command `make run` runs (its entry point, engine.cli:app), from this checkout:
+    the virtual environment's `dtpa` script would import the checkout it was installed from."""
+    return [sys.executable, "-m", "engine.cli"]
 
 
 def server_env(work: Path) -> dict[str, str]:
