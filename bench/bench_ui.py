@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine import service  # noqa: E402
 from engine.service.session import Access  # noqa: E402
+from tests.browser.actions import choose, go, open_app  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     ACCOUNTS,
     CHROMIUM,
@@ -51,17 +52,9 @@ def median_p90(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, round(len(ordered) * 0.9) - 1)]
 
 
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/", wait_until="domcontentloaded")
-    wait_for_app(page)
-    page.get_by_label("Username").fill(USER[0])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-    wait_for_app(page)
-    page.get_by_role("navigation", name="App pages").get_by_role(
-        "link", name="Assess a product", exact=True).click()
-    wait_for_app(page)
+def sign_in(page, app) -> None:
+    open_app(page, app, USER[0])
+    go(page, "Assess a product")
     page.get_by_text("Start from a case study or a saved draft").click()
     page.get_by_label("Start from", exact=True).wait_for()
     wait_for_app(page)
@@ -80,16 +73,7 @@ def load(page, case: str) -> None:
 
 
 def _choose_and_load(page, case: str) -> None:
-    box = page.get_by_label("Start from", exact=True)
-    box.click()
-    try:
-        page.get_by_role("listbox").wait_for(timeout=2_000)
-    except Exception:  # Playwright's TimeoutError: the first click only focused it
-        box.click()
-    page.keyboard.type(f"Case study: {case}", delay=5)
-    page.get_by_role("option", name=f"Case study: {case}", exact=True).wait_for()
-    page.keyboard.press("Enter")
-    wait_for_app(page)
+    choose(page, "Start from", f"Case study: {case}")
     page.get_by_role("button", name="Load").click()
     wait_for_app(page)
 
@@ -122,13 +106,13 @@ def main() -> None:
             for _ in range(n):
                 context = browser.new_context(viewport=VIEWPORT)
                 page = context.new_page()
-                sign_in(page, app.url)
+                sign_in(page, app)
                 load(page, CASES[0])
                 fresh.append(click_to_decision(page))
                 context.close()
             context = browser.new_context(viewport=VIEWPORT)
             page = context.new_page()
-            sign_in(page, app.url)
+            sign_in(page, app)
             load(page, CASES[1])
             click_to_decision(page)  # the session's first click: not counted
             warm = []

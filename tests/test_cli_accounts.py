@@ -54,15 +54,18 @@ def login(world, username: str):
 
 @pytest.fixture
 def world(store, store_url, tmp_path):
-    """An approved product decision, a patient's record on Willow Ward, and an administrator."""
+    """An approved product decision, one awaiting every sign-off, a patient's record on Willow
+    Ward, and an administrator."""
     product = service.save_assessment(load_case("vbm-individual-decision.yaml"), "Dr Ada Obi",
                                       "panel_chair", store)
     approve(store, product.row.id)
+    unsigned = service.save_assessment(load_case("vbm-individual-decision.yaml"), "Dr Ada Obi",
+                                       "panel_chair", store)
     patient = service.save_assessment(individual_for(product.row.key), "Nurse Kim", "clinician",
                                       store)
     accounts.first_administrator(store, "admin", "Ada Admin", PASSWORD, "ops")
     return SimpleNamespace(store=store, url=store_url, product=product.row.id,
-                           patient=patient.row.id, out=tmp_path / "out")
+                           unsigned=unsigned.row.id, patient=patient.row.id, out=tmp_path / "out")
 
 
 def test_every_write_without_a_signed_in_account_fails_cleanly_and_writes_nothing(world):
@@ -99,11 +102,11 @@ def test_a_signed_in_account_acts_under_its_own_name_and_role(world):
                          by=("Ada Admin", "administrator"))
     signed_in = login(world, "sam.patel")
     assert "Signed in as sam.patel until" in signed_in.output
-    signed = dtpa(world, "sign", world.product, "--attest", "all")
+    signed = dtpa(world, "sign", world.unsigned, "--attest", "all")
     assert signed.exit_code == 0, signed.output
     assert "as Sam Patel (dpo)" in signed.output
     assert dtpa(world, "records", "show", world.patient).exit_code == 0
-    view = world.store.get(world.product)
+    view = world.store.get(world.unsigned)
     assert [(s.name, s.role) for s in view.signoffs][-1] == ("Sam Patel", "dpo")
     assert [(e.actor, e.role, e.action) for e in events(world.store)][-2:] == [
         ("Sam Patel", "dpo", "signed"), ("Sam Patel", "dpo", "viewed")]
@@ -210,8 +213,11 @@ def test_logout_revokes_the_token_and_deletes_its_file(world):
 def test_dtpa_token_takes_precedence_over_the_saved_sign_in(world):
     login(world, "admin")
     chair = cli_token(world.store, "panel_chair")
-    signed = dtpa(world, "sign", world.product, "--attest", "all", token=chair)
+    signed = dtpa(world, "sign", world.unsigned, "--attest", "all", token=chair)
     assert signed.exit_code == 0 and "(panel_chair)" in signed.output
+    # a record already approved takes no more sign-off, from the command line either
+    late = dtpa(world, "sign", world.product, "--attest", "all", token=chair)
+    assert late.exit_code != 0 and "is approved: every sign-off it needs is recorded" in late.stderr
 
 
 def test_a_token_file_others_can_read_is_refused(world):

@@ -50,10 +50,30 @@ def test_may_sign_says_who_may_and_agrees_with_sign(world):
     with pytest.raises(StoreConflict):
         chair.sign(product.row.id, ALL_ATTESTATIONS)
     allowed, why = Access(person("panel_chair", name="Dr Other"), store).may_sign(store.get(product.row.id))
-    assert (allowed, why) == (False, "This record needs no sign-off from a Panel chair: still to sign: "
+    assert (allowed, why) == (False, "This record has its Panel chair sign-off already: still to sign: "
                                      "DPO, Clinical safety officer and Lived experience representative.")
+    # the service refuses what the page does not offer (the command line goes through it too)
+    with pytest.raises(StoreConflict, match="has its panel_chair sign-off already; still to sign: dpo"):
+        Access(person("panel_chair", name="Dr Other"), store).sign(product.row.id, ALL_ATTESTATIONS)
     approve(store, product.row.id)
     assert Access(person("dpo"), store).may_sign(store.get(product.row.id))[1].startswith("Approved")
+    with pytest.raises(StoreConflict, match="is approved: every sign-off it needs is recorded"):
+        store.sign(product.row.id, "Dr Late", "panel_chair", ALL_ATTESTATIONS)
+    assert [s.name for s in store.get(product.row.id).signoffs if s.role == "panel_chair"] == ["Dr Ada Obi"]
+
+
+def test_a_nurse_in_charge_may_add_a_signature_until_a_clinician_approves(world):
+    """The profile lets a nurse in charge sign a patient's record without requiring one: the
+    page offers it while the record waits for its clinician, and neither offers nor takes it after."""
+    store, product, use = world
+    nurse = Access(person("nurse_in_charge", ["Willow Ward"], name="Nurse Jo"), store)
+    assert nurse.may_sign(store.get(use.row.id)) == (True, "")
+    assert store.get(nurse.sign(use.row.id, ALL_ATTESTATIONS).row.id).missing_roles == ["clinician"]
+    Access(person("clinician", ["Willow Ward"], name="Dr Lin"), store).sign(use.row.id, ALL_ATTESTATIONS)
+    late = Access(person("nurse_in_charge", ["Willow Ward"], name="Nurse Al"), store)
+    assert late.may_sign(store.get(use.row.id))[1].startswith("Approved")
+    with pytest.raises(StoreConflict, match="is approved"):
+        late.sign(use.row.id, ALL_ATTESTATIONS)
 
 
 def test_may_override_and_may_save(world):

@@ -165,7 +165,7 @@ def test_the_sign_off_form_goes_once_approved_and_is_offered_only_to_roles_still
     # a second panel chair is not needed any more: not offered, and told who is
     at = decision_page(person("panel_chair", name="Dr Second Chair"), opened(view))
     assert not any(b.label == "Sign off" for b in at.button)
-    assert "needs no sign-off from a Panel chair" in words(at.info)
+    assert "has its Panel chair sign-off already" in words(at.info)
     for role in ("dpo", "clinical_safety_officer"):
         app_store.sign(view.row.id, f"Signer {role}", role, ALL_ATTESTATIONS)
     at = decision_page(person("lived_experience_representative", name="Lee Rep"), opened(view))

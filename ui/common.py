@@ -94,11 +94,13 @@ def subject(record, view=None) -> None:
 
 
 # Strong colours with text at WCAG AA contrast or better (NHS identity palette), a symbol and the
-# verdict in words: colour is never the only signal, and a badge never wraps inside itself.
+# verdict in words: colour is never the only signal. Each badge is a flex item of a wrapping row,
+# so a badge moves to the next line whole and wraps inside itself only when it is wider than the
+# page (a phone): `nowrap` made the long ones run off a 360 px screen.
 BADGE = {"met": ("#007f3b", "#ffffff", "✓"), "met_with_conditions": ("#ffb81c", "#212b32", "!"),
          "not_met": ("#d5281b", "#ffffff", "✗"), "unknown": ("#4c6272", "#ffffff", "?"),
          "not_applicable": ("#e8edee", "#212b32", "–")}
-_BADGE_STYLE = ("display:inline-block;white-space:nowrap;padding:0.3rem 0.65rem;border-radius:0.3rem;"
+_BADGE_STYLE = ("display:inline-block;min-width:0;max-width:100%;padding:0.3rem 0.65rem;border-radius:0.3rem;"
                 "font-weight:600;line-height:1.4;background:{bg};color:{fg};border:1px solid {border}")
 
 

@@ -40,7 +40,7 @@ from engine.store import RecordView, Store
 from engine.store.audit import utc_now
 from engine.store.bootstrap import WrongSetupToken, add_first_administrator, setup_token_pending
 from engine.store.column_checks import PrivilegedChange
-from engine.store.governance import MIN_REASON
+from engine.store.governance import MIN_REASON, no_longer_needs
 from engine.store.grants import Grant
 from engine.store.tables import UserRow
 
@@ -256,7 +256,7 @@ class Access:
         """Whether this person may sign the record now and it still needs them; if not, why."""
         if view.superseded_by or view.integrity or retention.erased(view):
             return False, f"No one signs this record: it is {view.status}."
-        if not view.missing_roles:
+        if not view.missing_roles:  # the store's rule (no_longer_needs), in the page's words
             return False, "Approved: every sign-off this record needs is recorded."
         refused = self._refusal("sign", view)
         if refused:
@@ -267,8 +267,8 @@ class Access:
             for e in self.store.history(view.row.id)[1])
         if signed:
             return False, "You have signed this record already: one person signs a record once."
-        if self.actor.role.value not in view.missing_roles:
-            return False, (f"This record needs no sign-off from a {role_words(self.actor.role)}: "
+        if no_longer_needs(view, self.actor.role.value):
+            return False, (f"This record has its {role_words(self.actor.role)} sign-off already: "
                            f"still to sign: {roles_words(view.missing_roles)}.")
         return True, ""
 

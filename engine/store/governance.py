@@ -4,8 +4,8 @@ engine's verdict. Both are kept beside the record (never in it), hashed, and aud
 Who may is the local profile's (`RoleRules`, checked here whoever calls): a product decision is
 signed and overridden only by the roles it names for product decisions, an individual use only by
 the roles it names for those (Access also checks the patient's ward). One account, or one name,
-signs a record once, so one person never fills two required roles; an override's reason is
-words."""
+signs a record once, so one person never fills two required roles; a record is signed only
+while it still needs the role (`no_longer_needs`); an override's reason is words."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ class Governance(Records):
         with self.db.write() as session:
             row, view = self._current(session, ref, "sign", role, "; sign that")
             _one_signoff_each(session, view, name, role, username)
+            refused = no_longer_needs(view, role)
+            if refused:
+                raise StoreConflict(refused)
             signoff = SignoffRow(record_id=row.id, name=name, role=role, signed_at=audit.utc_now(),
                                  attestations={a.value: True for a in Attestation}, comment=comment)
             audit.seal_signoff(signoff)
@@ -111,6 +114,18 @@ class Governance(Records):
             raise IntegrityFailure(f"record {row.id} failed its integrity check and cannot be "
                                    f"signed or overridden: {view.integrity[0]}")
         return view
+
+
+def no_longer_needs(view: RecordView, role: str) -> str:
+    """Why the record takes no more sign-off in `role`, or "": none once it is approved, and no
+    second one in a required role already signed. A role the profile lets sign but does not
+    require (a nurse in charge on a patient's record) may add its signature until then."""
+    if not view.missing_roles:
+        return f"{view.row.id} is approved: every sign-off it needs is recorded"
+    if role in view.required_roles and role not in view.missing_roles:
+        return (f"{view.row.id} has its {role} sign-off already; still to sign: "
+                + ", ".join(view.missing_roles))
+    return ""
 
 
 def _one_signoff_each(session: Session, view: RecordView, name: str, role: str,

@@ -10,6 +10,8 @@ Fixtures
                            download: `playwright install` is never used)
     page        (function) a fresh context (1280x900) and page; requests to anything but localhost
                            are aborted and listed
+    approved_product (function) the seeded product decision PRODUCT_CASE, approved through the
+                           service layer by the four accounts its profile needs: its record id
 
 Helpers (import them: `from tests.browser.conftest import ...`)
     wait_for_app(page, timeout_ms=30_000, fail_on_exception=True)
@@ -19,6 +21,9 @@ Helpers (import them: `from tests.browser.conftest import ...`)
                                                         critical violation not in ignore_rules (rule
                                                         id -> the reason it is excused); full
                                                         results in artifacts/axe-NAME.json
+
+Moving around as a person does (sign in, go to a page, choose, open a step, type a date) is in
+tests/browser/actions.py.
 
 A missing browser (or Playwright) skips these tests locally and fails them in CI (CI=true).
 """
@@ -43,6 +48,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from engine import service
+from engine.service.session import Access
+from tests.conftest import ALL_ATTESTATIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "ui" / "app.py"
 ARTIFACTS = ROOT / "artifacts"  # git-ignored
@@ -55,6 +64,9 @@ ACCOUNTS = [("ada.obi", "Dr Ada Obi", "panel_chair", []),
             ("sam.patel", "Sam Patel", "dpo", []),
             ("cal.jones", "Cal Jones", "clinical_safety_officer", []),
             ("lee.ray", "Lee Ray", "lived_experience_representative", [])]
+
+# The seeded product decision (Willow Ward) a clinician's check relies on: approved_product.
+PRODUCT_CASE = "vbm-individual-decision"
 
 ADMIN = ("admin", "Avery Admin")  # the first account: adds the others from the command line
 
@@ -329,13 +341,18 @@ _SCROLL_HEIGHT = """() => Math.max(
   document.scrollingElement ? document.scrollingElement.scrollHeight : 0)"""
 
 
+def page_height(page) -> int:
+    """The height of the page's content in CSS pixels (Streamlit scrolls inside its container)."""
+    return int(page.evaluate(_SCROLL_HEIGHT))
+
+
 @contextmanager
 def _full_height(page) -> Iterator[None]:
     """Stretch the viewport to the content's height, then put it back. Streamlit scrolls inside its
     own container, so a full-page screenshot would stop at the fold, and axe-core skips content that
     the container clips (color-contrast checked only what was on screen)."""
     size = page.viewport_size or VIEWPORT
-    height = min(int(page.evaluate(_SCROLL_HEIGHT)), 16_000)
+    height = min(page_height(page), 16_000)
     stretched = height > size["height"]
     if stretched:
         page.set_viewport_size({"width": size["width"], "height": height})
@@ -420,3 +437,21 @@ def describe_violations(violations: list[dict]) -> str:
         for n in v["nodes"]:
             lines.append(f"    {n.get('origin', '?'):9} {n['target']}  {n['html'][:160]}")
     return "\n".join(lines)
+
+
+@pytest.fixture
+def approved_product(app_server, monkeypatch) -> str:
+    """The seeded product decision for the contactless bedroom monitor (Willow Ward), signed
+    through the service layer by the four accounts the profile needs: the id of the record."""
+    monkeypatch.setenv("DTPA_KEY_DIR", str(app_server.key_dir))  # the server's audit key
+    store = service.open_store(app_server.db_url)
+    title = service.load_assessment(service.CASE_STUDIES / f"{PRODUCT_CASE}.yaml").title
+    [product] = [v for v in store.latest(context="procurement")
+                 if v.record.title == title and v.row.created_by == service.api.SEEDER[0]]
+    for username in ("ada.obi", "sam.patel", "cal.jones", "lee.ray"):
+        if store.get(product.row.id).status != "approved":
+            person = Access.sign_in(username, PASSWORD, store, client="browser test fixture")
+            if person.actor.role.value in store.get(product.row.id).missing_roles:
+                person.sign(product.row.id, ALL_ATTESTATIONS)
+    assert store.get(product.row.id).status == "approved"
+    return product.row.id

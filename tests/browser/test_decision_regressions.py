@@ -11,8 +11,8 @@ import re
 import pytest
 
 from engine.store import Database, Store
+from tests.browser.actions import choose, go, load_case, open_app, open_record
 from tests.browser.conftest import check_accessibility, screenshot, wait_for_app
-from tests.browser.test_journeys import choose, go, load_case, open_app
 
 pytestmark = pytest.mark.browser
 REASON = "See [the minutes](javascript:alert(1)) https://example.org: the panel agreed this today."
@@ -34,22 +34,6 @@ def stored_decision(page, app_server, case: str = "vbm individual decision") -> 
     return caption.inner_text().split("Stored record ", 1)[1].split(" ")[0]
 
 
-def pick(page, label: str, option: str) -> None:
-    """`choose`, for a selectbox just after a full-page screenshot: the first click there can
-    only focus the box (the viewport was resized back), so it opens it again if needed."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    try:
-        page.get_by_role("listbox").wait_for(timeout=2_000)
-    except Exception:  # Playwright's TimeoutError: click once more
-        box.click()
-    page.get_by_role("listbox").wait_for()
-    page.keyboard.type(option, delay=20)
-    page.get_by_role("option", name=option, exact=True).wait_for()
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-
-
 def overrides(app_server, record_id: str) -> list:
     return Store(Database(app_server.db_url)).get(record_id).overrides
 
@@ -67,8 +51,8 @@ def test_an_override_with_nothing_chosen_is_refused_then_confirmed_and_its_reaso
     screenshot(page, "decision-override-refused")
     check_accessibility(page, "decision-override-refused")
 
-    pick(page, "What do you depart from?", "The outcome")
-    pick(page, "Your decision", "Not supported")
+    choose(page, "What do you depart from?", "The outcome")
+    choose(page, "Your decision", "Not supported")
     page.get_by_role("button", name="Continue", exact=True).click()
     wait_for_app(page)
     page.get_by_text("Engine: Supported with conditions → Your decision: Not supported").wait_for()
@@ -126,3 +110,46 @@ def step(page, title: str) -> None:
     """Open a step of the form from its step list ("3. The product")."""
     page.get_by_test_id("stRadio").get_by_text(re.compile(rf"^\d+\. {re.escape(title)}$")).click()
     wait_for_app(page)
+
+
+BADGE_TEXT = re.compile(r"^[✓!✗?–] (P\d|DP|POL|TRN|REC) .+: ")
+
+
+def test_the_verdict_badges_stay_whole_on_a_desktop_and_fit_a_phone(app_server, page):
+    """Each verdict badge is one line at 1280 px and stays inside a 360 px screen (it wraps inside
+    itself only there)."""
+    open_app(page, app_server, "ada.obi")
+    go(page, "Case studies")
+    choose(page, "Case study", "vbm individual decision")
+    page.get_by_role("button", name="Run").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Use this decision").click()
+    wait_for_app(page)
+    badges = page.get_by_text(BADGE_TEXT)
+    badges.first.wait_for()
+    assert badges.count() >= 8
+    line = float(badges.first.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"))
+    for badge in badges.all():
+        assert badge.bounding_box()["height"] < 2 * line, badge.inner_text()  # one line each
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    for badge in badges.all():
+        box = badge.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (badge.inner_text(), box)
+    screenshot(page, "decision-badges-360px")
+
+
+def test_a_dpo_opening_a_patients_record_is_told_why_they_do_not_sign_it(app_server, page):
+    """The DPO signed a patient's record with no message: now the page offers no sign-off and
+    says who signs instead, with the role in words ("DPO", never "Dpo")."""
+    store = Store(Database(app_server.db_url))
+    use = next(v for v in store.latest(context="individual_use") if v.missing_roles)
+    open_app(page, app_server, "sam.patel")
+    open_record(page, use.record.subject.product, use.row.id)
+    page.get_by_text("A DPO does not sign a patient's record: the local profile asks Clinician "
+                     "and Nurse in charge to.").wait_for()
+    assert page.get_by_role("button", name="Sign off", exact=True).count() == 0
+    assert page.get_by_text("Dpo", exact=True).count() == 0
+    check_accessibility(page, "decision-dpo-patient-record")
+

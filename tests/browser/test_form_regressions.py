@@ -1,6 +1,7 @@
 """The form's regressions of issue 13, as a person meets them in Chromium: answers lost when
-leaving the page (and an old decision left saveable), text lost after a failed Evaluate, and a
-ward typed that is not the person's. Every element is found by its visible label."""
+leaving the page (and an old decision left saveable), text lost after a failed Evaluate, a ward
+typed that is not the person's, impossible dates accepted and a short answer's limit enforced only
+at Evaluate. Every element is found by its visible label."""
 
 from __future__ import annotations
 
@@ -12,8 +13,17 @@ import pytest
 
 from engine import service
 from engine.store import Database, Store
+from tests.browser.actions import (
+    choose_ward,
+    enter_date,
+    go,
+    load_case,
+    open_app,
+    open_step,
+    rely_on,
+    sign_out,
+)
 from tests.browser.conftest import check_accessibility, screenshot, wait_for_app
-from tests.browser.test_journeys import go, load_case, open_app
 from tests.conftest import ALL_ATTESTATIONS
 
 pytestmark = pytest.mark.browser
@@ -153,3 +163,74 @@ def test_a_wrong_ward_cannot_be_chosen(app_server, page, monkeypatch):
     assert box(page, "Product name").count() == 0  # from the product decision, not typed
     screenshot(page, "form-ward-choice")
     check_accessibility(page, "check-patient-step")
+
+
+def evaluate_and_find(page, question: str, message: str):
+    """Evaluate from Check your answers; the error summary's link for a problem with a question."""
+    open_step(page, "Check your answers")
+    page.get_by_role("button", name="Evaluate").click()
+    wait_for_app(page)
+    problem = page.get_by_role("button", name=re.compile(rf"^{re.escape(question)}: {message}"))
+    problem.wait_for()
+    return problem
+
+
+def test_impossible_dates_are_refused_in_plain_words(app_server, page, approved_product):
+    """A penetration test in 2099 on a product; a capacity assessment in 2030 and a use that starts
+    after its review on a patient's check: each refused in words naming the question, its step
+    marked, every problem listed at once, and gone once the date is put right."""
+    today = dt.date.today()
+    open_app(page, app_server, "ada.obi")
+    go(page, "Assess a product")
+    load_case(page, "Start from", "Case study: tablets-family-calls",
+              "Start from a case study or a saved draft")
+    open_step(page, "Data protection: supplier assurance")
+    enter_date(page, "Date of the last penetration test", dt.date(2099, 1, 1))
+    test = "Date of the last penetration test"
+    evaluate_and_find(page, test, re.escape(f"{test} (2099-01-01) is in the future (today is {today})"))
+    page.get_by_role("radio", name="Data protection: supplier assurance ⚠").wait_for()
+    assert page.get_by_text(re.compile("^Supported with conditions: deploy")).count() == 0  # no decision
+    check_accessibility(page, "form-date-in-future")
+    sign_out(page)
+
+    open_app(page, app_server, "kim.lee")
+    go(page, "Check use for a patient")
+    load_case(page, "Case study", "vbm-adult-consents-night-use", "Start from a case study")
+    rely_on(page, approved_product)
+    choose_ward(page, "Willow Ward")
+    review = "When the use will be reviewed (the next scheduled review)"
+    open_step(page, "Review")
+    enter_date(page, review, today + dt.timedelta(days=7))
+    open_step(page, "The proposed use")
+    enter_date(page, "Start date", today + dt.timedelta(days=30))
+    open_step(page, "Capacity")
+    enter_date(page, "When capacity was assessed", dt.date(2030, 1, 15))
+    capacity = evaluate_and_find(page, "When capacity was assessed", re.escape(
+        "Date capacity was assessed (2030-01-15) is in the future"))
+    start = page.get_by_role("button", name=re.compile(re.escape(
+        f"Start date: Start date ({today + dt.timedelta(days=30)}) is after the review date")))
+    start.wait_for()
+    page.get_by_text("There are 2 problems to correct before a decision can be made.").wait_for()
+    for marked in ("Capacity ⚠", "The proposed use ⚠"):
+        page.get_by_role("radio", name=re.compile(rf"^\d+\. {marked}$")).wait_for()
+    screenshot(page, "form-dates-refused")
+    check_accessibility(page, "check-patient-dates-refused")
+    capacity.click()  # opens its step
+    wait_for_app(page)
+    page.get_by_role("heading", level=3, name=re.compile(r"^\d+\. Capacity$")).wait_for()
+    enter_date(page, "When capacity was assessed", today - dt.timedelta(days=3))
+    assert capacity.count() == 0 and start.count() == 1  # the fixed one goes, the other stays
+
+
+def test_a_short_answer_stops_at_its_limit_as_it_is_typed(app_server, page):
+    """A title is one line of at most 200 characters: the box takes no more (it was refused only
+    at Evaluate)."""
+    open_app(page, app_server)
+    go(page, "Assess a product")
+    step(page, "About this assessment")
+    title = box(page, "A short title for this assessment")
+    title.click()
+    page.keyboard.type("Night monitor " * 20)  # 280 characters
+    assert len(title.input_value()) == 200
+    assert title.evaluate("el => el.tagName") == "INPUT"  # one line, not a text area
+

@@ -32,16 +32,27 @@ import pytest
 
 from engine import service
 from engine.export.verify import verify_pdf
-from engine.service.session import Access
+from tests.browser.actions import (
+    choose,
+    enter_date,
+    go,
+    load_case,
+    open_app,
+    open_list,
+    open_record,
+    open_step,
+    rely_on,
+    sign_out,
+)
 from tests.browser.conftest import (
     ARTIFACTS,
     PASSWORD,
     ROOT,
     check_accessibility,
+    page_height,
     screenshot,
     wait_for_app,
 )
-from tests.conftest import ALL_ATTESTATIONS
 
 pytestmark = pytest.mark.browser
 DOCS = ROOT / "docs" / "screenshots"
@@ -54,77 +65,11 @@ ATTESTATIONS = ["The subject and the answers describe the technology and its use
                 "The conditions and actions will be carried out by their due dates"]
 PANEL_CASE = "vr-relaxation"  # a product no other browser test saves
 PANEL_OUTCOME = "Supported with conditions: deploy only once the conditions are met."
-PRODUCT_CASE = "vbm-individual-decision"  # the product decision the clinician relies on
 PATIENT_CASE = "vbm-adult-consents-night-use"
-
-
-# --- moving around, as a person does --------------------------------------------------------------
-
-def go(page, title: str) -> None:
-    """Move to a page with the sidebar's navigation (a full reload would start a new session)."""
-    page.get_by_role("navigation", name="App pages").get_by_role("link", name=title, exact=True).click()
-    wait_for_app(page)
-
-
-def open_app(page, app_server, username: str = "ada.obi") -> None:
-    """Open the app and sign in with a local account made by the app_server fixture."""
-    page.goto(app_server.url + "/", wait_until="domcontentloaded")
-    wait_for_app(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Sign out").wait_for()
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Sign in").wait_for()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick from a Streamlit selectbox the way a keyboard user would: type, then Enter. Just
-    after a full-page screenshot or axe run (the viewport resized back) the first click can only
-    focus the box: then it is clicked once more."""
-    open_list(page, page.get_by_label(label, exact=True))
-    page.keyboard.type(option, delay=20)
-    page.get_by_role("option", name=option, exact=True).wait_for()  # the list is filtered
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-
-
-def open_list(page, box) -> None:
-    """Open a selectbox's list of options by clicking it (twice if the first click only focused
-    it, as it can just after a full-page screenshot or an axe-core run)."""
-    box.click()
-    try:
-        page.get_by_role("listbox").wait_for(timeout=2_000)
-    except Exception:  # Playwright's TimeoutError: click once more
-        box.click()
-    page.get_by_role("listbox").wait_for()
-
-
-def load_case(page, label: str, option: str, expander: str) -> None:
-    page.get_by_text(expander).click()
-    page.get_by_label(label, exact=True).wait_for()  # the expander has opened
-    wait_for_app(page)
-    choose(page, label, option)
-    page.get_by_role("button", name="Load").click()
-    wait_for_app(page)
 
 
 def step_heading(page, number: int):
     return page.get_by_role("heading", level=3, name=re.compile(rf"^{number}\. "))
-
-
-def open_step(page, title: str, marked: bool = False) -> None:
-    """Open a step from the step list ("11. Review", "11. Review ⚠" when it holds a problem)."""
-    page.get_by_role("radiogroup", name="Steps").get_by_role(
-        "radio", name=re.compile(rf"^\d+\. {re.escape(title)}{' ⚠' if marked else ''}$")).check(
-        force=True)  # Streamlit's radio input is visually hidden behind its label
-    wait_for_app(page)
-    page.get_by_role("heading", level=3, name=re.compile(rf"^\d+\. {re.escape(title)}$")).wait_for()
 
 
 def walk_the_steps(page, journey: str) -> int:
@@ -151,22 +96,6 @@ def record_id_shown(page) -> str:
     caption = page.get_by_text(re.compile(r"^Stored record (PRO|IND)-"))
     caption.wait_for()
     return caption.inner_text().split()[2]
-
-
-def open_record(page, product: str, record_id: str) -> None:
-    """Records and audit: find a product's records, open one and show its decision."""
-    go(page, "Records and audit")
-    box = page.get_by_role("textbox", name="Product contains")
-    box.fill(product)
-    box.press("Tab")
-    wait_for_app(page)
-    choose(page, "Open a record", record_id)
-    page.get_by_role("button", name="Open record").click()
-    wait_for_app(page)
-    page.get_by_role("heading", name=f"Record {record_id}").wait_for()
-    page.get_by_role("button", name="Show this decision").click()
-    wait_for_app(page)
-    page.get_by_role("heading", name="What happens next").wait_for()
 
 
 def sign_off(page, record_id: str, role: str) -> None:
@@ -251,6 +180,7 @@ def test_a_panel_chair_takes_a_product_to_an_approved_decision_and_its_audit_pdf
     # A case study loaded today has its dates moved with it: its review lies ahead, not overdue.
     page.get_by_text(re.compile(r"Review by \d+ \w+ \d{4}, in \d+ days\.")).wait_for()
     check_accessibility(page, "panel-decision-unsaved")
+    assert page_height(page) < 4_000  # details folded away: it was 8,900 px
     doc_shot(page, "decision-top")
     # The seeded record of this product and version is current: save this as its new version.
     page.get_by_role("button", name=re.compile(r"^Save as a new version of PRO-")).click()
@@ -306,24 +236,6 @@ def test_a_panel_chair_takes_a_product_to_an_approved_decision_and_its_audit_pdf
 
 # --- a clinician, to a saved check for a patient on their ward ------------------------------------
 
-@pytest.fixture
-def approved_product(app_server, monkeypatch) -> str:
-    """The seeded product decision for the contactless bedroom monitor (Willow Ward), signed
-    through the service layer by the four accounts the profile needs: the id of the record."""
-    monkeypatch.setenv("DTPA_KEY_DIR", str(app_server.key_dir))  # the server's audit key
-    store = service.open_store(app_server.db_url)
-    title = service.load_assessment(service.CASE_STUDIES / f"{PRODUCT_CASE}.yaml").title
-    [product] = [v for v in store.latest(context="procurement")
-                 if v.record.title == title and v.row.created_by == service.api.SEEDER[0]]
-    for username in ("ada.obi", "sam.patel", "cal.jones", "lee.ray"):
-        if store.get(product.row.id).status != "approved":
-            person = Access.sign_in(username, PASSWORD, store, client="browser test fixture")
-            if person.actor.role.value in store.get(product.row.id).missing_roles:
-                person.sign(product.row.id, ALL_ATTESTATIONS)
-    assert store.get(product.row.id).status == "approved"
-    return product.row.id
-
-
 def test_a_clinician_saves_a_check_for_a_patient_on_their_ward(app_server, page, approved_product):
     open_app(page, app_server, "kim.lee")
     check_accessibility(page, "clinician-home")
@@ -340,12 +252,7 @@ def test_a_clinician_saves_a_check_for_a_patient_on_their_ward(app_server, page,
     page.get_by_text("Product decision this use relies on: Choose the product decision this use "
                      "relies on, at the top of the page").wait_for()
     check_accessibility(page, "clinician-error-summary-product")
-    open_list(page, chooser)
-    page.keyboard.type(approved_product, delay=20)
-    page.get_by_role("option", name=re.compile(re.escape(approved_product))).wait_for()
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    page.get_by_text(f"{approved_product} is approved and current").wait_for()
+    rely_on(page, approved_product)
     assert page.get_by_text("There is a problem to correct").count() == 0  # fixed: it goes
 
     # The patient: a new reference, the ward chosen among hers (only Willow Ward is offered).
@@ -400,21 +307,6 @@ def test_a_clinician_saves_a_check_for_a_patient_on_their_ward(app_server, page,
     saved = service.open_store(app_server.db_url).get(record_id)
     assert (saved.row.created_by, saved.row.ward, saved.row.patient_reference, saved.record.relies_on) \
         == ("Nurse Kim Lee", "Willow Ward", "WIL-0142", approved_product)
-
-
-def enter_date(page, label: str, day: dt.date) -> None:
-    """Type a date into Streamlit's date box (year, month and day spin buttons), as a person does."""
-    for part, value in (("year", f"{day.year}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
-        spin = page.get_by_role("spinbutton", name=f"{part}, {label}")
-        spin.click()
-        page.keyboard.type(value)
-    page.keyboard.press("Escape")  # closes the calendar that opened beside the box
-    box = page.get_by_role("group", name=label)
-    for _ in range(5):  # the date is sent once the box (its buttons too) is left
-        if not box.evaluate("el => el.contains(document.activeElement)"):
-            break
-        page.keyboard.press("Tab")
-    wait_for_app(page)
 
 
 # --- a DPO, with the keyboard alone, to a verified chain and a bundle -----------------------------

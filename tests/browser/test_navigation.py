@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.actions import go, open_app
 from tests.browser.conftest import PASSWORD, check_accessibility, screenshot, wait_for_app
-from tests.browser.test_journeys import go, open_app
 
 pytestmark = pytest.mark.browser
 OPEN_TO_ALL = {"Home", "Decision", "Records and audit", "Principles and rules", "Case studies"}
