@@ -464,6 +464,7 @@ def test_a_record_stored_before_a_stricter_rule_is_listed_shown_exported_and_fla
     # Stored as a record saved before control characters were refused would have been
     data = _kiosk_with(title="Old\u0007 kiosk")
     data["technology"]["name"] = "Kiosk\u001b]0;renamed\u0007 two"
+    data["technology"]["vendor"] = "Acme \u202egnp.exe\u202c Ltd\u200b"  # reorders what is shown
     data["data_protection"] = {**data.get("data_protection", {}), "dpia_review_due": "0001-01-01"}
     with pytest.raises(InputInvalid, match="technology.name: Value error, contains a control "
                                            r"character \(U\+001B\)"):
@@ -484,6 +485,8 @@ def test_a_record_stored_before_a_stricter_rule_is_listed_shown_exported_and_fla
     assert "\x1b" not in listed and "\x07" not in listed
     shown = dtpa("records", "show", ref)
     assert ref in shown and "\x1b" not in shown
+    assert "Acme \\u202egnp.exe\\u202c Ltd\\u200b" in shown  # escaped: seen as stored, not reordered
+    assert not any(c in shown for c in "\u202e\u202c\u200b")
     for kind in ("--pdf", "--json", "--fhir"):
         dtpa("export", ref, kind, "--out-dir", str(tmp_path / "out"))
     written = sorted(p.name for p in (tmp_path / "out").iterdir())

@@ -4,7 +4,6 @@ an `Error:` line and an exit code (README, "Exit codes"). Commands raise; they n
 from __future__ import annotations
 
 import getpass
-import re
 import sys
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from engine.errors import (
     StoreConflict,
     StoreUnavailable,
 )
+from engine.models.printable import UNSHOWABLE
 
 OK, INPUT_INVALID, RULES_INVALID, ENGINE_FAILURE, STORE_UNAVAILABLE, VERIFY_FAILED, ACCESS_DENIED = \
     range(7)
@@ -36,16 +36,17 @@ UsageError: Any = next(c for c in typer.BadParameter.__mro__
                        if c.__name__ == "UsageError")
 
 
-# What a terminal would act on rather than show: C0 and C1 controls (ESC starts a sequence that
-# can retitle the window or rewrite the screen) and lone surrogates (not text at all).
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 def printable(text: str) -> str:
-    """Stored text as a terminal should show it: a control character (kept in a record stored
-    before they were refused) is written as an escape such as `\\x1b`, never sent to act."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xff
-                            else f"\\x{ord(m.group()):02x}", text)
+    """Stored text as a terminal should show it: a control character (ESC starts a sequence that
+    can retitle the window or rewrite the screen) or a bidi or invisible one (it reorders or hides
+    what is shown), kept in a record stored before they were refused, is written as an escape such
+    as `\\x1b` or `\\u202e`, never sent to act."""
+    return UNSHOWABLE.sub(lambda m: _escape(ord(m.group())), text)
+
+
+def _escape(code: int) -> str:
+    """A code point as Python writes it in a string: \\x1b, \\u202e, \\U000e0041."""
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def exit_code(exc: DTPAError) -> int:

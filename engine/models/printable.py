@@ -37,6 +37,11 @@ _LINES = "\t\n\r\u2028\u2029"
 MULTI_LINE = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}]")
 ONE_LINE = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}{_LINES}]")
 
+# What a screen shows other than as stored: controls a terminal acts on (but tab and line feed),
+# lone surrogates, and the bidi and invisible characters above. Stored text read back (kept from
+# before a rule, or written outside DTPA) is shown with these as escapes (the command line).
+UNSHOWABLE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}{_INVISIBLE}]")
+
 MULTI_LINE_ACCEPTED = "only printable text, line breaks and tabs are accepted"
 ONE_LINE_ACCEPTED = "only one line of printable text is accepted"
 
