@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from engine import service
 from engine.store import Database, Store
 from tests.browser.actions import choose, go, load_case, open_app, open_record
 from tests.browser.conftest import check_accessibility, screenshot, wait_for_app
@@ -143,8 +144,8 @@ def test_the_verdict_badges_stay_whole_on_a_desktop_and_fit_a_phone(app_server, 
 def test_a_dpo_opening_a_patients_record_is_told_why_they_do_not_sign_it(app_server, page):
     """The DPO signed a patient's record with no message: now the page offers no sign-off and
     says who signs instead, with the role in words ("DPO", never "Dpo")."""
-    store = Store(Database(app_server.db_url))
-    use = next(v for v in store.latest(context="individual_use") if v.missing_roles)
+    use = next(v for v in service.open_store(app_server.db_url).latest(context="individual_use")
+               if v.missing_roles)
     open_app(page, app_server, "sam.patel")
     open_record(page, use.record.subject.product, use.row.id)
     page.get_by_text("A DPO does not sign a patient's record: the local profile asks Clinician "
