@@ -20,6 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_evaluate import rss_mib  # noqa: E402
 from engine import service  # noqa: E402
+from engine.models.people import Actor  # noqa: E402
+from engine.service.session import Access  # noqa: E402
 from engine.store import Database, Store  # noqa: E402
 
 
@@ -58,7 +60,22 @@ def run(name: str, url: str, n: int) -> None:
     print(f"{name:<11}{n:>8}{evaluate_s:>11.1f}s{save_s:>10.1f}s ({save_s / evaluate_s:4.1f}x)"
           f"{reeval_s:>10.1f}s ({reeval_s / evaluate_s:4.1f}x){verify_s:>10.1f}s"
           f"{rss1 - rss0:>10.1f} MiB")
+    home(name, store)
     store.db.dispose()
+
+
+def home(name: str, store: Store) -> None:
+    """What waits for a panel chair (the home page): one read of the records for all three lists
+    (`Access.waiting`), against the baseline of one read per list."""
+    who = Access(Actor(username="bench.chair", name="Bench Chair", role="panel_chair", wards=[]), store)
+    t = time.perf_counter()
+    waiting = who.waiting(30, 30)
+    once = time.perf_counter() - t
+    t = time.perf_counter()
+    who.awaiting_my_signoff(), who.conditions_due(30), who.due(30)
+    thrice = time.perf_counter() - t
+    print(f"{name:<11}home page lists ({len(waiting.awaiting)} sign-offs awaited): one read "
+          f"{once:.2f}s, one read per list {thrice:.2f}s ({thrice / once:.1f}x)")
 
 
 def main() -> None:

@@ -171,6 +171,26 @@ def test_a_not_supported_decisions_conditions_are_not_due(store):
             "clinician", "nurse_in_charge") else None).conditions_due(365) == []
 
 
+def test_what_waits_for_a_person_is_read_once_and_agrees_with_each_list(store, monkeypatch):
+    """The home page's lists come from one read of the records (each record parsed and checked
+    once), and say what the separate calls say."""
+    product = service.save_assessment(load_case("vbm-individual-decision.yaml"), "Seeder",
+                                      "panel_chair", store)
+    owner = str(product.record.conditions[0].owner)
+    who = signed_in(store, owner, name="Ann Owner")
+    expected = (who.awaiting_my_signoff(), who.conditions_due(60), who.due(400))
+    reads = []
+    latest = store.latest
+    monkeypatch.setattr(store, "latest", lambda *a, **k: reads.append(1) or latest(*a, **k))
+    waiting = who.waiting(60, 400)
+    assert len(reads) == 1
+    ids = lambda views: [v.row.id for v in views]  # noqa: E731
+    assert ids(waiting.awaiting) == ids(expected[0]) == [product.row.id]
+    assert [(v.row.id, c.rule_id) for v, c in waiting.conditions] == \
+        [(v.row.id, c.rule_id) for v, c in expected[1]] != []
+    assert [(v.row.id, why) for v, why in waiting.due] == [(v.row.id, why) for v, why in expected[2]] != []
+
+
 # --- roles in words ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", list(Role))

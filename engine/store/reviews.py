@@ -6,18 +6,21 @@ date changed in SQL cannot hide an overdue review."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from engine.store.records import Records, RecordView
 from engine.store.tombstones import is_erased
 
 
 class Reviews(Records):
-    def due(self, within_days: int, today: dt.date | None = None) -> list[tuple[RecordView, str]]:
-        """Current records whose review is due within the window, overdue, or flagged."""
+    def due(self, within_days: int, today: dt.date | None = None,
+            views: Iterable[RecordView] | None = None) -> list[tuple[RecordView, str]]:
+        """Current records whose review is due within the window, overdue, or flagged; among
+        `views` (current records already read) when given, else among all."""
         today = today or dt.date.today()
         horizon = today + dt.timedelta(days=within_days)
         out = []
-        for view in self.latest():
+        for view in self.latest() if views is None else views:
             if is_erased(view.row):  # nothing left to review (retention.py)
                 continue
             reasons = []

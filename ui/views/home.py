@@ -1,7 +1,7 @@
 """Home: first what needs this person (sign-offs awaited from them, conditions they own and
 reviews falling due, their drafts), each with a button that opens it; then what they can do here,
 and DTPA and its principles at a glance. What is awaited and due comes from the service layer
-(`Access.awaiting_my_signoff`, `conditions_due`, `due`, `drafts`)."""
+(`Access.waiting`, read once a run, and `drafts`)."""
 
 import datetime as dt
 
@@ -69,9 +69,8 @@ st.write(f"Signed in as {plain(who.actor.name)}, {role_words(who.actor.role)}"
          + (f" on {plain(', '.join(who.actor.wards))}" if who.actor.wards else "") + ".")
 
 st.header("Waiting for you")
-awaiting = who.awaiting_my_signoff()
-conditions = who.conditions_due(CONDITION_DAYS)
-due = who.due(REVIEW_DAYS)
+waiting = who.waiting(CONDITION_DAYS, REVIEW_DAYS)
+awaiting, conditions, due = waiting.awaiting, waiting.conditions, waiting.due
 drafts = [d for d in who.drafts() if d.saved_by == who.actor.username] \
     if who.may_use("assess_product") or who.may_use("check_patient") else []
 if not (awaiting or conditions or due or drafts):
