@@ -1,8 +1,9 @@
 """The decision page's regressions in a real browser (issue 13): an override with nothing chosen
 is refused, not turned into "Supported"; an override is confirmed with the engine's value beside
 the person's and its reason is shown as text (a markdown link stays characters, never a link);
-a decision that no longer matches the form's answers is not saved. Screenshots and axe-core
-results of each state go to artifacts/."""
+a decision that no longer matches the form's answers is not saved; the verdict badges stay whole
+on a desktop and inside a phone's screen; a DPO opening a patient's record is told who signs it.
+Screenshots and axe-core results of each state go to artifacts/."""
 
 from __future__ import annotations
 
