@@ -54,6 +54,20 @@ def open_list(page, box) -> None:
     page.get_by_role("listbox").wait_for()
 
 
+def press_until_gone(page, button, gone) -> None:
+    """Click a button whose run removes `gone` from the page, and wait until it has. Just after
+    axe-core or a full-page screenshot (the viewport resized back) the first click can be lost, as
+    `open_list` found: then it is clicked once more; a second loss fails."""
+    button.click()
+    wait_for_app(page)
+    try:
+        gone.wait_for(state="hidden", timeout=5_000)
+    except Exception:  # Playwright's TimeoutError: the click was lost
+        button.click()
+        wait_for_app(page)
+        gone.wait_for(state="hidden")
+
+
 def load_case(page, label: str, option: str, expander: str) -> None:
     page.get_by_text(expander).click()
     page.get_by_label(label, exact=True).wait_for()  # the expander has opened
