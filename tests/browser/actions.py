@@ -78,10 +78,19 @@ def load_case(page, label: str, option: str, expander: str) -> None:
 
 
 def open_step(page, title: str, marked: bool = False) -> None:
-    """Open a step from the step list ("11. Review", "11. Review ⚠" when it holds a problem)."""
-    page.get_by_role("radiogroup", name="Steps").get_by_role(
-        "radio", name=re.compile(rf"^\d+\. {re.escape(title)}{' ⚠' if marked else ''}$")).check(
-        force=True)  # Streamlit's radio input is visually hidden behind its label
+    """Open a step from the step list ("11. Review", "11. Review ⚠" when it holds a problem).
+    A click that lands while a run is still redrawing the list can be undone by it (Playwright:
+    "did not change its state"): then, once the run is over, it is clicked again (three tries)."""
+    radio = page.get_by_role("radiogroup", name="Steps").get_by_role(
+        "radio", name=re.compile(rf"^\d+\. {re.escape(title)}{' ⚠' if marked else ''}$"))
+    for attempt in range(3):
+        wait_for_app(page)
+        try:
+            radio.check(force=True)  # Streamlit's radio input is visually hidden behind its label
+            break
+        except Exception:  # Playwright's Error: the click did not take
+            if attempt == 2:
+                raise
     wait_for_app(page)
     page.get_by_role("heading", level=3, name=re.compile(rf"^\d+\. {re.escape(title)}$")).wait_for()
 

@@ -29,12 +29,6 @@ from tests.conftest import ALL_ATTESTATIONS
 pytestmark = pytest.mark.browser
 
 
-def step(page, title: str) -> None:
-    """Open a step of the form from its step list."""
-    page.get_by_role("radio", name=re.compile(re.escape(title))).first.check(force=True)
-    wait_for_app(page)
-
-
 def box(page, label: str):
     """The text box whose label starts with `label` (its help button bears the label too)."""
     return page.get_by_role("textbox", name=re.compile("^" + re.escape(label)))
@@ -64,14 +58,14 @@ def test_leaving_the_form_and_coming_back_keeps_the_answers_and_an_old_decision_
     assert progress.inner_text() == before and not before.startswith("0 of")
     assert page.get_by_text("Field required").count() == 0
     page.get_by_text("Supported with conditions").first.wait_for()  # the same answers: still shown
-    step(page, "The product")
+    open_step(page, "The product")
     assert box(page, "Product name").input_value() == "Contactless bedroom monitor"
     type_into(page, "Who supplies it", "Another Vendor Ltd")  # the answers change ...
     go(page, "Decision")  # ... so the decision made from the old ones is gone, not saveable
     page.get_by_text(re.compile("answers changed after the last evaluation")).first.wait_for()
     assert page.get_by_role("button", name="Save this decision").count() == 0
     go(page, "Assess a product")
-    step(page, "Check your answers")
+    open_step(page, "Check your answers")
     page.get_by_text("Evaluate again").wait_for()
     screenshot(page, "form-answers-kept")
 
@@ -83,11 +77,11 @@ def test_text_typed_after_a_failed_evaluate_is_kept(app_server, page):
     page.get_by_role("button", name="Start again with a blank form").click()
     wait_for_app(page)
     for attempt in range(1, 4):  # it was lost 5 times in 5
-        step(page, "About this assessment")
+        open_step(page, "About this assessment")
         type_into(page, "A short title for this assessment", f"Night monitor, try {attempt}")
-        step(page, "The product")
+        open_step(page, "The product")
         type_into(page, "Who supplies it", f"Vendor {attempt} Ltd")
-        step(page, "Check your answers")
+        open_step(page, "Check your answers")
         page.get_by_role("button", name="Evaluate").click()
         wait_for_app(page)
         summary = page.get_by_text(re.compile("problems? to correct before a decision can be made"))
@@ -97,18 +91,18 @@ def test_text_typed_after_a_failed_evaluate_is_kept(app_server, page):
         wait_for_app(page)
         assert problems.count() == 1, page.get_by_role("button").all_inner_texts()  # plain words
         assert page.get_by_text("technology.name").count() == 0
-        step(page, "The product")
+        open_step(page, "The product")
         assert box(page, "Who supplies it").input_value() == f"Vendor {attempt} Ltd"
         type_into(page, "Product name", f"Monitor {attempt}")
-        step(page, "About this assessment")
+        open_step(page, "About this assessment")
         assert box(page, "A short title for this assessment").input_value() == \
             f"Night monitor, try {attempt}"
-        step(page, "The product")
+        open_step(page, "The product")
         assert box(page, "Product name").input_value() == f"Monitor {attempt}"
         assert box(page, "Who supplies it").input_value() == f"Vendor {attempt} Ltd"
         type_into(page, "Product name", "")  # the next try fails again
     # the step holding a problem is marked, and the summary's link opens it
-    step(page, "Check your answers")
+    open_step(page, "Check your answers")
     page.get_by_role("button", name="Evaluate").click()
     wait_for_app(page)
     check_accessibility(page, "form-error-summary")
@@ -152,7 +146,7 @@ def test_a_wrong_ward_cannot_be_chosen(app_server, page, monkeypatch):
     page.keyboard.press("Enter")
     wait_for_app(page)
     page.get_by_text("is approved and current").wait_for()
-    step(page, "The patient")
+    open_step(page, "The patient")
     page.get_by_role("combobox", name=re.compile("^Ward")).click()
     if not page.get_by_role("listbox").count():
         page.keyboard.press("ArrowDown")  # opens the list from the keyboard
@@ -227,7 +221,7 @@ def test_a_short_answer_stops_at_its_limit_as_it_is_typed(app_server, page):
     at Evaluate)."""
     open_app(page, app_server)
     go(page, "Assess a product")
-    step(page, "About this assessment")
+    open_step(page, "About this assessment")
     title = box(page, "A short title for this assessment")
     title.click()
     page.keyboard.type("Night monitor " * 20)  # 280 characters
