@@ -78,11 +78,12 @@ def load_case(page, label: str, option: str, expander: str) -> None:
 
 
 def open_step(page, title: str, marked: bool = False) -> None:
-    """Open a step from the step list ("11. Review", "11. Review ⚠" when it holds a problem).
+    """Open a step from the step list ("11. Review", or "11. Review ⚠" when it holds a problem;
+    `marked` asks for the mark).
     A click that lands while a run is still redrawing the list can be undone by it (Playwright:
     "did not change its state"): then, once the run is over, it is clicked again (three tries)."""
     radio = page.get_by_role("radiogroup", name="Steps").get_by_role(
-        "radio", name=re.compile(rf"^\d+\. {re.escape(title)}{' ⚠' if marked else ''}$"))
+        "radio", name=re.compile(rf"^\d+\. {re.escape(title)}{' ⚠' if marked else '( ⚠)?'}$"))
     for attempt in range(3):
         wait_for_app(page)
         try:
