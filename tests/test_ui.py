@@ -183,6 +183,16 @@ def test_dpo_verifies_the_chain_and_builds_a_bundle(app_store):
                                                             "Download conditions CSV"}
 
 
+def test_the_records_page_lists_only_reviews_due_when_asked(app_store):
+    at = page("views/records.py")
+    everything = next(c.value for c in at.caption if c.value.endswith("record(s)"))
+    at.checkbox(key="rec_due").check().run()
+    assert not at.exception
+    due = {v.row.id for v, _ in Access(person("dpo"), app_store).due(30)}
+    assert next(c.value for c in at.caption if c.value.endswith("record(s)")) == f"{len(due)} record(s)"
+    assert everything == f"{len(app_store.latest())} record(s)" and due  # the stored dates have passed
+
+
 def test_case_studies_page_compares_with_the_expected_outcome(app_store):
     at = page("views/case_studies.py")
     at.selectbox(key="cs_choice").select("vbm-patient-refuses").run()

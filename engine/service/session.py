@@ -212,9 +212,11 @@ class Access:
         view = self.read(ref)
         return self.store.history(view.row.id)
 
-    def due(self, within_days: int) -> list[tuple[RecordView, str]]:
-        """Reviews due, overdue or flagged, among the records this person may see."""
-        return self.store.due(within_days, views=self.records())
+    def due(self, within_days: int, among: list[RecordView] | None = None
+            ) -> list[tuple[RecordView, str]]:
+        """Reviews due, overdue or flagged, among the records this person may see (or `among`
+        those of them already read, so a page does not read them again)."""
+        return self.store.due(within_days, views=self.records() if among is None else among)
 
     # --- what this person can use, and what waits for them (worklist.py) ------------------
 

@@ -25,7 +25,7 @@ views = [v for v in who.records(product=product or None, ward=ward or None)
 if outcome != "(any)":
     views = [v for v in views if v.effective_outcome == outcome]
 if due_only:
-    due_ids = {v.row.id for v, _ in who.due(30)}
+    due_ids = {v.row.id for v, _ in who.due(30, among=views)}
     views = [v for v in views if v.row.id in due_ids]
 st.dataframe([{"Record": v.row.id, "Kind": CONTEXT_WORDS[v.row.context], "Subject": v.row.product
                + (f" / {v.row.patient_reference}" if v.row.patient_reference else ""),
